@@ -1,0 +1,1 @@
+"""Supported monitors: the device catalog, frame encoders, emulators and the emulated patient."""

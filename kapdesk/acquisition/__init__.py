@@ -1,0 +1,1 @@
+"""From monitors to readings: transports, parsers, the device catalog and the ingest hub."""

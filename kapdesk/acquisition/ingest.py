@@ -1,0 +1,99 @@
+"""The ingest hub: the one place every reading passes through on its way out.
+
+transport -> parser -> ``IngestHub.publish`` -> subscribers (alarm engine, recorder,
+plot buffers). Subscribers run synchronously on the producer's thread, so they must be
+fast and thread-safe (a queue put, a ring-buffer write, an alarm evaluation); nothing
+flows back from a subscriber to a device.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kapdesk.domain.readings import Reading
+
+log = logging.getLogger(__name__)
+
+ReadingSink = Callable[[Reading], None]
+
+
+class LinkState(Enum):
+    """What a transport knows about its device."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    NO_DATA = "no_data"  # connected, but silent for longer than twice its interval
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """A change in a device's link, reported by its transport."""
+
+    device: str
+    state: LinkState
+    t: float
+    detail: str = ""
+    channels: tuple[str, ...] = ()
+    battery_percent: int | None = None
+
+
+StatusSink = Callable[[DeviceStatus], None]
+
+
+@dataclass
+class IngestCounters:
+    readings: int = 0
+    malformed_frames: int = 0
+    subscriber_errors: int = 0
+    per_device_malformed: dict[str, int] = field(default_factory=dict)
+
+
+class IngestHub:
+    """Fans readings and device status out to subscribers; counts what was dropped."""
+
+    def __init__(self) -> None:
+        self._reading_sinks: list[ReadingSink] = []
+        self._status_sinks: list[StatusSink] = []
+        self._lock = threading.Lock()
+        self.counters = IngestCounters()
+
+    def subscribe(self, sink: ReadingSink) -> None:
+        with self._lock:
+            self._reading_sinks = [*self._reading_sinks, sink]
+
+    def subscribe_status(self, sink: StatusSink) -> None:
+        with self._lock:
+            self._status_sinks = [*self._status_sinks, sink]
+
+    def publish(self, reading: Reading) -> None:
+        self.counters.readings += 1
+        for sink in self._reading_sinks:  # copy-on-write list: no lock on the hot path
+            try:
+                sink(reading)
+            except Exception:  # one failing subscriber must not starve the others
+                self.counters.subscriber_errors += 1
+                log.exception("reading subscriber %r failed", sink)
+
+    def publish_many(self, readings: list[Reading]) -> None:
+        for r in readings:
+            self.publish(r)
+
+    def report_malformed(self, device: str, problem: str) -> None:
+        """A frame that failed to parse: counted and dropped, never passed on."""
+        self.counters.malformed_frames += 1
+        per = self.counters.per_device_malformed
+        per[device] = per.get(device, 0) + 1
+        log.debug("malformed frame from %s: %s", device, problem)
+
+    def report_status(self, status: DeviceStatus) -> None:
+        for sink in self._status_sinks:
+            try:
+                sink(status)
+            except Exception:
+                self.counters.subscriber_errors += 1
+                log.exception("status subscriber %r failed", sink)

@@ -1,0 +1,62 @@
+"""Starting the desktop app: database, runtime, window; optional screenshot and exit."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from kapdesk.storage.database import DatabaseError, open_database
+
+log = logging.getLogger(__name__)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from kapdesk.runtime import Runtime
+    from kapdesk.ui import theme
+    from kapdesk.ui.main_window import MainWindow
+
+    try:
+        engine = open_database(args.database_url)
+    except DatabaseError as exc:
+        print(f"kapdesk: {exc}", file=sys.stderr)
+        return 2
+    log.info("database: %s", engine.url.render_as_string(hide_password=True))
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("kapdesk")
+    theme.apply(app)
+    runtime = Runtime.build(engine, speed=args.speed)
+    if args.demo:
+        runtime.start_demo()
+    window = MainWindow(runtime, demo=args.demo)
+    window.show()
+    status = 0
+    if args.screenshot:
+        target = Path(args.screenshot)
+
+        def shoot() -> None:
+            nonlocal status
+            window.refresh()
+            if not window.grab().save(str(target), "PNG"):
+                print(f"kapdesk: cannot write screenshot {target}", file=sys.stderr)
+                status = 1
+            else:
+                log.info("screenshot saved to %s", target)
+            app.quit()
+
+        QTimer.singleShot(int(args.after * 1000), shoot)
+    try:
+        rc = app.exec()
+    finally:
+        window.close()
+        runtime.shutdown()
+    return status or rc

@@ -1,0 +1,84 @@
+"""The ``kapdesk`` entry point: the app by default, sub-commands for records and tools."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from kapdesk import __version__, commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kapdesk",
+        description="Session timeline, live vitals and integration journaling for KAP clinics.",
+    )
+    parser.add_argument("--version", action="version", version=f"kapdesk {__version__}")
+    add_database_option(parser)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open with a demo patient and emulated monitors",
+    )
+    parser.add_argument(
+        "--speed",
+        type=positive_float,
+        default=1.0,
+        metavar="N",
+        help="run the emulated patient and the session clock N times faster (default 1)",
+    )
+    parser.add_argument(
+        "--screenshot", metavar="FILE", help="save a PNG of the main window, then exit"
+    )
+    parser.add_argument(
+        "--after",
+        type=positive_float,
+        default=5.0,
+        metavar="SECONDS",
+        help="with --screenshot: real seconds to wait before saving (default 5)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=None,
+        help="any SQLAlchemy URL (default: an SQLite file in the per-user data directory;"
+        " also KAPDESK_DATABASE_URL)",
+    )
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        if args.after != 5.0 and not args.screenshot:
+            parser.error("--after needs --screenshot")
+        from kapdesk.app import run_app
+
+        return run_app(args)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""``kapdesk sessions list``: the sessions on record."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from kapdesk.domain.clock import iso_utc
+from kapdesk.storage.database import DatabaseError, open_database
+from kapdesk.storage.records import list_sessions
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("sessions", help="list recorded sessions")
+    ssub = p.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
+    lp = ssub.add_parser("list", help="one line per session: id, patient, start, state")
+    lp.add_argument("--json", action="store_true", help="one JSON object per line")
+    lp.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    lp.set_defaults(func=run_list)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    try:
+        engine = open_database(getattr(args, "database_url", None))
+    except DatabaseError as exc:
+        print(f"kapdesk: {exc}", file=sys.stderr)
+        return 2
+    rows = list_sessions(engine)
+    if args.json:
+        for r in rows:
+            print(
+                json.dumps(
+                    {
+                        "id": r.id,
+                        "patient": r.patient,
+                        "protocol": r.protocol,
+                        "started_at": iso_utc(r.started_at) if r.started_at else None,
+                        "state": r.state,
+                        "phase": r.phase,
+                        "readings": r.readings,
+                    }
+                )
+            )
+        return 0
+    if not rows:
+        print("no sessions recorded")
+        return 0
+    print(f"{'ID':>4}  {'PATIENT':<24} {'STARTED (UTC)':<20} {'STATE':<12} {'PHASE':<12} READINGS")
+    for r in rows:
+        started = iso_utc(r.started_at)[:19].replace("T", " ") if r.started_at else "-"
+        print(
+            f"{r.id:>4}  {r.patient[:24]:<24} {started:<20} {r.state:<12} "
+            f"{(r.phase or '-'):<12} {r.readings}"
+        )
+    return 0

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, Alembic migrations, the writer thread, queries, exports."""

@@ -1,0 +1,89 @@
+"""Opening the database: where it lives, how SQLite is tuned, and migrating at start-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+APP_NAME = "kapdesk"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or upgraded; the message says which and why."""
+
+
+def default_url() -> str:
+    """KAPDESK_DATABASE_URL, else an SQLite file in the per-user data directory."""
+    env = os.environ.get("KAPDESK_DATABASE_URL")
+    if env:
+        return env
+    data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    data.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data / 'kapdesk.sqlite3'}"
+
+
+def create_db_engine(url: str | None = None) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, full sync, foreign keys and a busy timeout."""
+    url = url or default_url()
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:  # bad URL, missing driver
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the GUI and CLI read while the writer thread writes; FULL syncs the WAL on
+    # every commit so a committed clinical event survives even a power cut (pitfalls.md).
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema in place to ``revision``; data is kept, never dropped."""
+    cfg = alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except Exception as exc:
+        raise DatabaseError(f"cannot upgrade database {engine.url!r}: {exc}") from exc
+
+
+def open_database(url: str | None = None) -> Engine:
+    """Engine for ``url`` with the schema upgraded to the newest revision."""
+    engine = create_db_engine(url)
+    migrate(engine)
+    return engine

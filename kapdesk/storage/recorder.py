@@ -1,0 +1,233 @@
+"""The one writer thread: every write to the database goes through here.
+
+Readings arrive at up to hundreds per second and are committed in batches at most
+``flush_interval`` old, so a crash loses at most that much signal. Session events and alarm
+transitions are committed at once (after flushing the readings queued before them, so the
+record keeps its order). Other writes (creating a patient or a session) run on this thread
+too via ``call``, so there is exactly one writer and SQLite never sees two.
+
+If a write fails (disk full, server gone) nothing is dropped: the batch is kept and retried,
+and ``on_failure`` is told once per outage so the alarm system can raise a technical alarm.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session as OrmSession
+
+from kapdesk.domain.readings import Reading
+from kapdesk.domain.session import SessionEvent
+from kapdesk.storage.models import AlarmRow, ReadingRow, SessionEventRow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_STOP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Alarm:
+    session_id: int | None
+    record: Mapping[str, Any]
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    session_id: int
+    event: SessionEvent
+    committed: Future[None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    fn: Callable[[OrmSession], Any]
+    future: Future[Any]
+
+
+class Recorder:
+    def __init__(
+        self,
+        engine: Engine,
+        flush_interval: float = 0.25,
+        on_failure: Callable[[str], None] | None = None,
+        on_recovered: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.flush_interval = flush_interval
+        self.on_failure = on_failure
+        self.on_recovered = on_recovered
+        self.session_id: int | None = None
+        self.readings_written = 0
+        self.events_written = 0
+        self.failing = False
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._batch: list[dict[str, Any]] = []
+        self._pending: list[_Event | _Alarm] = []
+        self._thread = threading.Thread(target=self._run, name="kapdesk-recorder", daemon=True)
+
+    # -- any thread -----------------------------------------------------------------------
+
+    def start(self) -> Recorder:
+        self._thread.start()
+        return self
+
+    def record_reading(self, reading: Reading) -> None:
+        """Hot path (called by the ingest hub for every reading): one queue put."""
+        self._queue.put((self.session_id, reading))
+
+    def record_event(self, session_id: int, event: SessionEvent) -> Future[None]:
+        """Queue a session event; the future resolves once it is committed."""
+        fut: Future[None] = Future()
+        self._queue.put(_Event(session_id, event, fut))
+        return fut
+
+    def record_alarm(self, record: Mapping[str, Any], t: float) -> None:
+        """An alarm transition as ``AlarmTransition.to_dict()`` gives it."""
+        self._queue.put(_Alarm(self.session_id, dict(record), t))
+
+    def call(self, fn: Callable[[OrmSession], T], timeout: float = 30.0) -> T:
+        """Run ``fn(orm_session)`` on the writer thread, commit, and return its result."""
+        fut: Future[T] = Future()
+        self._queue.put(_Call(fn, fut))
+        return fut.result(timeout)
+
+    def submit(self, fn: Callable[[OrmSession], T]) -> Future[T]:
+        """Like ``call`` but without waiting: for the GUI thread, which must never block."""
+        fut: Future[T] = Future()
+        self._queue.put(_Call(fn, fut))
+        return fut
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until everything queued so far is committed."""
+        self.call(lambda _s: None, timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+
+    # -- writer thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        deadline: float | None = None  # when the oldest unwritten reading must be committed
+        retry_at = 0.0  # after a failed write, wait before trying again
+        while True:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                item = self._queue.get(timeout=wait)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._write_all()
+                return
+            if isinstance(item, tuple):
+                sid, r = item
+                self._batch.append(_reading_row(sid, r))
+                if deadline is None:
+                    deadline = time.monotonic() + self.flush_interval
+            elif isinstance(item, _Event | _Alarm):
+                self._pending.append(item)
+            elif isinstance(item, _Call):
+                self._write_all()
+                self._run_call(item)
+            now = time.monotonic()
+            due = (
+                bool(self._pending)
+                or len(self._batch) >= 20000
+                or (deadline is not None and now >= deadline)
+            )
+            if due and now >= retry_at:
+                if self._write_all():
+                    deadline = None
+                else:  # everything is kept; try again shortly
+                    retry_at = now + 1.0
+                    deadline = retry_at
+            elif not self._batch and not self._pending:
+                deadline = None
+
+    def _write_all(self) -> bool:
+        """Commit queued readings, then events and alarms in arrival order."""
+        if not self._batch and not self._pending:
+            return True
+        try:
+            with OrmSession(self.engine) as s, s.begin():
+                if self._batch:
+                    s.execute(insert(ReadingRow), self._batch)
+                for p in self._pending:
+                    if isinstance(p, _Event):
+                        ev = p.event
+                        s.add(
+                            SessionEventRow(
+                                session_id=p.session_id,
+                                t=ev.t,
+                                kind=ev.kind,
+                                phase=ev.phase,
+                                data=dict(ev.data),
+                            )
+                        )
+                    else:
+                        rec = p.record
+                        s.add(
+                            AlarmRow(
+                                session_id=p.session_id,
+                                t=p.t,
+                                kind=str(rec.get("kind", "")),
+                                priority=str(rec.get("priority", "")),
+                                channel=rec.get("channel"),
+                                condition=str(rec.get("condition", "")),
+                                transition=str(rec.get("transition", "")),
+                                value=rec.get("value"),
+                                data=dict(rec),
+                            )
+                        )
+        except Exception as exc:
+            log.exception("recording failed")
+            if not self.failing:
+                self.failing = True
+                if self.on_failure:
+                    self.on_failure(f"recording failed: {exc}")
+            return False
+        self.readings_written += len(self._batch)
+        self.events_written += len(self._pending)
+        for p in self._pending:
+            if isinstance(p, _Event):
+                p.committed.set_result(None)
+        self._batch = []
+        self._pending = []
+        if self.failing:
+            self.failing = False
+            if self.on_recovered:
+                self.on_recovered()
+        return True
+
+    def _run_call(self, call: _Call) -> None:
+        try:
+            with OrmSession(self.engine, expire_on_commit=False) as s, s.begin():
+                result = call.fn(s)
+        except BaseException as exc:
+            call.future.set_exception(exc)
+        else:
+            call.future.set_result(result)
+
+
+def _reading_row(session_id: int | None, r: Reading) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "t": r.t,
+        "channel": r.channel,
+        "value": float(r.value),
+        "unit": r.unit,
+        "device": r.device,
+        "flags": ",".join(sorted(r.flags)),
+        "original_unit": r.original_unit,
+    }

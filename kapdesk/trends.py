@@ -1,0 +1,119 @@
+"""Ring buffers of recent readings that the GUI pulls from at its own frame rate.
+
+Writers (the ingest hub, on device threads) only append under a short lock; the GUI
+timer asks for a time window and gets contiguous numpy views. Each buffer stores every
+sample twice in a double-length array (the Friture trick), so the newest ``n`` samples are
+always one contiguous slice: no copy, no ``np.append`` per reading.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from kapdesk.domain.channels import CHANNELS, Sampling
+from kapdesk.domain.readings import INVALID, SENSOR_OFF, Reading
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class RingBuffer:
+    """Fixed-capacity (time, value) history."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._t = np.zeros(2 * capacity)
+        self._v = np.zeros(2 * capacity)
+        self._head = 0  # index of the next write in [0, capacity)
+        self._count = 0
+        self.version = 0  # bumped on every append, so a view can skip unchanged data
+
+    def append(self, t: float, v: float) -> None:
+        i = self._head
+        self._t[i] = self._t[i + self.capacity] = t
+        self._v[i] = self._v[i + self.capacity] = v
+        self._head = (i + 1) % self.capacity
+        self._count = min(self._count + 1, self.capacity)
+        self.version += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def latest(self, n: int | None = None) -> tuple[FloatArray, FloatArray]:
+        """The newest ``n`` samples (all when None), oldest first, as views."""
+        n = self._count if n is None else min(n, self._count)
+        end = self._head + self.capacity
+        return self._t[end - n : end], self._v[end - n : end]
+
+    def since(self, t0: float) -> tuple[FloatArray, FloatArray]:
+        t, v = self.latest()
+        i = int(np.searchsorted(t, t0, side="left"))
+        return t[i:], v[i:]
+
+    def last(self) -> tuple[float, float] | None:
+        if not self._count:
+            return None
+        i = (self._head - 1) % self.capacity
+        return float(self._t[i]), float(self._v[i])
+
+
+class TrendStore:
+    """One ring buffer per channel, fed by the ingest hub."""
+
+    #: Capacity per sampling kind: 12 h of 1 Hz trends; ~10 min of 100 Hz waveform.
+    CAPACITY: ClassVar[dict[Sampling, int]] = {
+        Sampling.CONTINUOUS: 12 * 3600,
+        Sampling.DISCRETE: 2000,
+        Sampling.EVENT: 12 * 3600 * 2,
+        Sampling.WAVEFORM: 60_000,
+    }
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, RingBuffer] = {}
+        self._flags: dict[str, frozenset[str]] = {}
+        self.lock = threading.Lock()
+
+    def add(self, reading: Reading) -> None:
+        """Hub subscriber: a sensor-off or invalid value is stored as NaN (a gap)."""
+        value = reading.value
+        if reading.flags & {SENSOR_OFF, INVALID}:
+            value = float("nan")
+        with self.lock:
+            buf = self._buffers.get(reading.channel)
+            if buf is None:
+                ch = CHANNELS.get(reading.channel)
+                cap = self.CAPACITY[ch.sampling if ch else Sampling.CONTINUOUS]
+                buf = self._buffers[reading.channel] = RingBuffer(cap)
+            buf.append(reading.t, value)
+            self._flags[reading.channel] = reading.flags
+
+    def channels(self) -> list[str]:
+        with self.lock:
+            return list(self._buffers)
+
+    def since(self, channel: str, t0: float) -> tuple[FloatArray, FloatArray]:
+        """Copies of the samples of ``channel`` from ``t0`` on (copied under the lock so a
+        writer cannot change them while the GUI draws)."""
+        with self.lock:
+            buf = self._buffers.get(channel)
+            if buf is None:
+                return np.empty(0), np.empty(0)
+            t, v = buf.since(t0)
+            return t.copy(), v.copy()
+
+    def version(self, channel: str) -> int:
+        """Changes whenever ``channel`` gets a sample; lets a view skip unchanged data."""
+        buf = self._buffers.get(channel)
+        return -1 if buf is None else buf.version
+
+    def last(self, channel: str) -> tuple[float, float, frozenset[str]] | None:
+        with self.lock:
+            buf = self._buffers.get(channel)
+            if buf is None or not len(buf):
+                return None
+            last = buf.last()
+            assert last is not None
+            return last[0], last[1], self._flags.get(channel, frozenset())

@@ -1,0 +1,1 @@
+"""Qt widgets only: windows, views, plots, dialogs and themes. Views observe; they own no data."""

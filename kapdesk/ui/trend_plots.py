@@ -1,0 +1,133 @@
+"""Live trend plots: items created once, then ``setData`` from the ring buffers each frame.
+
+Follows the measured pyqtgraph advice in pitfalls.md: 1 px pens (antialiasing off),
+``clipToView`` with peak downsampling for long histories, no OpenGL, never clear and
+re-plot. Gaps (a silent sensor, a sensor-off value) are NaN and drawn as breaks with
+``connect='finite'``, never as a line to 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from kapdesk.domain.clock import iso_utc
+from kapdesk.domain.session import SessionEvent
+from kapdesk.trends import FloatArray, TrendStore
+from kapdesk.ui.theme import Theme
+
+#: A continuous channel silent for longer than this (session seconds) is drawn as a gap.
+GAP_AFTER_S = 3.0
+
+EVENT_LABELS = {
+    "phase_entered": None,  # labelled with the phase's own label
+    "dose": "Dose",
+    "intention": "Intention",
+    "eye_mask_on": "Mask on",
+    "eye_mask_off": "Mask off",
+    "note": "Note",
+}
+
+
+def with_gaps(t: FloatArray, v: FloatArray, gap: float) -> tuple[FloatArray, FloatArray]:
+    """Insert a NaN between samples further apart than ``gap`` so the line breaks there."""
+    if len(t) < 2:
+        return t, v
+    breaks = np.flatnonzero(np.diff(t) > gap) + 1
+    if not len(breaks):
+        return t, v
+    return np.insert(t, breaks, t[breaks - 1] + gap / 2), np.insert(v, breaks, np.nan)
+
+
+class TrendPlots(pg.GraphicsLayoutWidget):
+    """Stacked HR, SpO2 and NIBP trends sharing one time axis."""
+
+    def __init__(self, theme: Theme, window_s: float = 15 * 60, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme = theme
+        self.window_s = window_s
+        self.setBackground(theme.plot_background)
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._markers: list[tuple[pg.InfiniteLine, ...]] = []
+        self.plots: list[pg.PlotItem] = []
+        spec = [
+            ("Heart rate /min", [("pulse_rate", False), ("heart_rate", False)], (40, 140)),
+            ("SpO\u2082 %", [("spo2", False)], (85, 100)),
+            (
+                "NIBP mmHg",
+                [("nibp_systolic", True), ("nibp_diastolic", True), ("nibp_mean", True)],
+                (50, 200),
+            ),
+        ]
+        for row, (title, channels, yrange) in enumerate(spec):
+            axis = pg.DateAxisItem(orientation="bottom")
+            plot = self.addPlot(row=row, col=0, axisItems={"bottom": axis})
+            for ax in ("left", "bottom"):
+                plot.getAxis(ax).setTextPen(theme.muted)
+                plot.getAxis(ax).setPen(theme.panel_border)
+            plot.setLabel("left", title, **{"color": theme.text, "font-size": "10pt"})
+            plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
+            plot.setYRange(*yrange, padding=0.02)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            if self.plots:
+                plot.setXLink(self.plots[0])
+            self.plots.append(plot)
+            for name, discrete in channels:
+                colour = theme.channel.get(name, theme.text)
+                pen = pg.mkPen(colour, width=1)
+                if discrete:
+                    curve = plot.plot(
+                        pen=pen, symbol="o", symbolSize=6, symbolBrush=colour, symbolPen=None
+                    )
+                else:
+                    curve = plot.plot(pen=pen, connect="finite")
+                self._curves[name] = curve
+        self._versions: dict[str, int] = {}
+        self._shown_now = 0.0
+
+    def refresh(self, store: TrendStore, now: float) -> None:
+        """Pull what changed since the last frame and redraw only when something did.
+
+        Curves get new data only when their channel got new samples; the time axis moves
+        only once it would shift by a pixel. At 1 Hz trends most frames then cost nothing,
+        while a new reading still reaches the screen on the next frame.
+        """
+        t0 = now - self.window_s
+        for name, curve in self._curves.items():
+            version = store.version(name)
+            if version == self._versions.get(name):
+                continue
+            self._versions[name] = version
+            t, v = store.since(name, t0)
+            if name.startswith("nibp_"):
+                curve.setData(t, v)
+            else:
+                curve.setData(*with_gaps(t, v, GAP_AFTER_S), connect="finite")
+        pixel_s = self.window_s / max(100.0, self.plots[0].vb.width())
+        if abs(now - self._shown_now) >= pixel_s:
+            self._shown_now = now
+            self.plots[0].setXRange(t0, now + self.window_s * 0.02, padding=0)
+
+    def add_event_marker(self, event: SessionEvent, label: str) -> None:
+        """A dashed vertical line on every plot, labelled on the top one."""
+        lines = []
+        for i, plot in enumerate(self.plots):
+            line = pg.InfiniteLine(
+                pos=event.t,
+                angle=90,
+                pen=pg.mkPen(self.theme.muted, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+                label=label if i == 0 else None,
+                labelOpts={"position": 0.92, "color": self.theme.muted, "rotateAxis": (1, 0)},
+            )
+            line.setToolTip(f"{label} at {iso_utc(event.t)}")
+            plot.addItem(line, ignoreBounds=True)
+            lines.append(line)
+        self._markers.append(tuple(lines))
+
+    @property
+    def marker_count(self) -> int:
+        return len(self._markers)
