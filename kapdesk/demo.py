@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from devices.patient_model import EmulatedPatient
+from devices.patient_model import EmulatedPatient, PatientProfile
 from kapdesk.domain.patients import Patient
 from kapdesk.session_controller import SessionController
 
@@ -28,7 +28,11 @@ def demo_patient() -> Patient:
 
 
 def emulated_patient(seed: int = 1) -> EmulatedPatient:
-    return EmulatedPatient(seed=seed, dose_at_s=DOSE_AT_S)
+    """The demo's patient: the usual arc plus a brief hypertensive surge 30 min after the
+    dose (about 1 % of real sessions have one), so the alarm system shows itself."""
+    return EmulatedPatient(
+        PatientProfile(surge_after_dose_s=30 * 60.0), seed=seed, dose_at_s=DOSE_AT_S
+    )
 
 
 @dataclass

@@ -7,6 +7,7 @@ the same wiring.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,8 +18,12 @@ from sqlalchemy import Engine
 from devices.emulated_monitor import EmulatedMonitor
 from kapdesk.acquisition.emulated_source import EmulatedSource
 from kapdesk.acquisition.ingest import IngestHub
+from kapdesk.alarm_limits import find_protocol, load_clinic_settings, load_protocol_alarms
+from kapdesk.alarm_service import AlarmService
 from kapdesk.demo import DemoScript, demo_patient, emulated_patient
+from kapdesk.domain.alarms import AlarmEngine, AlarmSettings, Condition
 from kapdesk.domain.clock import SessionClock
+from kapdesk.domain.session import SessionEvent
 from kapdesk.session_controller import SessionController
 from kapdesk.storage.recorder import Recorder
 from kapdesk.trends import TrendStore
@@ -38,27 +43,69 @@ class Runtime:
     recorder: Recorder
     trends: TrendStore
     controller: SessionController
+    alarms: AlarmService
+    alarm_settings: AlarmSettings
+    staff: str = field(default_factory=getpass.getuser)  # who acknowledges; accounts come later
     demo_script: DemoScript | None = None
     sources: list[Source] = field(default_factory=list)
 
     @classmethod
-    def build(cls, engine: Engine, speed: float = 1.0, flush_interval: float = 0.25) -> Runtime:
+    def build(
+        cls,
+        engine: Engine,
+        speed: float = 1.0,
+        flush_interval: float = 0.25,
+        protocol: str = "im-ketamine",
+    ) -> Runtime:
+        """Wire the data path: hub -> alarm service, recorder, trend store."""
         clock = SessionClock(time.monotonic, time.time, speed)
         hub = IngestHub()
-        recorder = Recorder(engine, flush_interval=flush_interval).start()
+        limits = load_protocol_alarms(find_protocol(protocol)).limits
+        settings = load_clinic_settings()
+        alarms = AlarmService(AlarmEngine(limits, settings), clock=clock.now)
+        recorder = Recorder(
+            engine,
+            flush_interval=flush_interval,
+            on_failure=lambda msg: alarms.report_technical(
+                Condition.RECORDING_FAILED, "recorder", msg
+            ),
+            on_recovered=lambda: alarms.resolve_technical(Condition.RECORDING_FAILED, "recorder"),
+        )
         trends = TrendStore()
+        alarms.attach(hub)  # alarms first: evaluated as each reading arrives
         hub.subscribe(recorder.record_reading)
         hub.subscribe(trends.add)
+        alarms.add_listener(lambda tr: recorder.record_alarm(tr.to_dict(), tr.t))
         controller = SessionController(recorder, clock)
-        return cls(engine, clock, hub, recorder, trends, controller)
+        rt = cls(engine, clock, hub, recorder, trends, controller, alarms, settings)
+        controller.add_listener(rt._on_session_event)
+        recorder.start()
+        alarms.start()
+        return rt
 
-    def start_demo(self, seed: int = 1) -> None:
-        """Demo patient, emulated monitor into the hub, and the scripted session."""
+    def _on_session_event(self, event: SessionEvent) -> None:
+        """A recorded pre-dose baseline also sets the alarm engine's relative limits."""
+        if event.kind == "baseline":
+            self.alarms.set_baseline(str(event.data["channel"]), float(event.data["value"]))
+
+    def start_demo(self, seed: int = 1, devices: str = "emulated") -> None:
+        """Demo patient, emulated monitors, and the scripted session.
+
+        ``devices="emulated"`` (the default) reads BLE and serial emulators through the
+        real transports; ``"direct"`` feeds the emulated monitor's readings straight into
+        the hub (no Bluetooth or pty), for the fastest start in tests.
+        """
         self.controller.open(demo_patient(), protocol="im-ketamine")
-        monitor = EmulatedMonitor(emulated_patient(seed))
         self.demo_script = DemoScript(self.controller, baseline=self.current_baseline)
         self.demo_script.poll(self.clock.elapsed())  # starts the session at t=0
-        self.sources.append(EmulatedSource(monitor, self.hub, self.clock).start())
+        patient = emulated_patient(seed)
+        if devices == "direct":
+            monitor = EmulatedMonitor(patient)
+            self.sources.append(EmulatedSource(monitor, self.hub, self.clock).start())
+        else:
+            from kapdesk.acquisition.emulated_devices import EmulatedDevices
+
+            self.sources.append(EmulatedDevices(patient, self.hub, self.clock).start())
 
     def current_baseline(self) -> dict[str, float]:
         """Latest values of the channels a baseline is taken from (pre-dose)."""
@@ -75,6 +122,9 @@ class Runtime:
             self.demo_script.poll(self.clock.elapsed())
 
     def shutdown(self) -> None:
+        """Alarms first (closing the app is not a device fault), then sources, then the
+        recorder, which commits whatever is still queued."""
+        self.alarms.stop()
         for source in self.sources:
             source.stop()
         self.sources.clear()

@@ -99,8 +99,11 @@ def test_demo_screenshot_then_list_and_export(tmp_path: Path) -> None:
     emulated_span = hr_times[-1] - hr_times[0]
     # The emulated clock ran `speed` times faster than the real `after` seconds...
     assert speed * after * 0.9 <= emulated_span <= speed * (after + 20)
-    # ...and the number of readings fits the emulated time: HR at 1 Hz.
-    assert abs(len(hr_times) - (emulated_span + 1)) <= 2
+    # ...and the number of readings fits the emulated time: the strap sends HR at 1 Hz of
+    # session time; arrival stamps through the BLE stack jitter by a little.
+    assert abs(len(hr_times) - (emulated_span + 1)) <= max(3, 0.03 * emulated_span)
+    devices = {r["device"] for r in record["readings"]}
+    assert {"Heart-rate strap (emulated)", "Pulse oximeter CMS50D+ (emulated)"} <= devices
     assert {r["unit"] for r in record["readings"] if r["channel"] == "spo2"} == {"%"}
     assert any(r["channel"] == "nibp_systolic" for r in record["readings"])
     kinds = [e["kind"] for e in record["events"]]

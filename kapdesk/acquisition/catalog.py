@@ -82,6 +82,9 @@ class DeviceProfile:
     transport: Literal["ble", "serial"]
     protocol: str
     reading_interval_s: float  # "no data" after twice this without a reading
+    # Devices that repeat unchanged trend values in every frame (CMS50D+: 60/s): pass a
+    # repeated value on at most this often; changes always pass. None: pass everything.
+    trend_repeat_s: float | None
     channels: tuple[str, ...]
     quirks: tuple[str, ...]
     ble: BleSettings | None
@@ -180,6 +183,13 @@ def _protocol(table: _Table, key: str, transport: str) -> str:
     return name
 
 
+def _trend_repeat(top: _Table) -> float | None:
+    value = top.get("trend_repeat_s", (int, float), default=None)
+    if value is not None and not value > 0:
+        raise top.error("trend_repeat_s", f"must be greater than 0, got {value}")
+    return None if value is None else float(value)
+
+
 def _ble(table: _Table, transport: str) -> BleSettings:
     ble = table.sub("ble", table.get("ble", dict))
     service = _uuid(ble, "service_uuid")
@@ -258,6 +268,7 @@ def load_profile(path: Path) -> DeviceProfile:
         transport=cast(Literal["ble", "serial"], transport),
         protocol=_protocol(top, "protocol", transport),
         reading_interval_s=float(interval),
+        trend_repeat_s=_trend_repeat(top),
         channels=channels,
         quirks=top.strings("quirks", default=()),
         ble=_ble(top, transport) if transport == "ble" else None,

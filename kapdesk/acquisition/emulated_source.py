@@ -21,13 +21,15 @@ class EmulatedSource:
         monitor: EmulatedMonitor,
         hub: IngestHub,
         clock: SessionClock,
-        period: float = 0.05,
+        period: float | None = None,
         start_at: float = 0.0,
     ) -> None:
         self.monitor = monitor
         self.hub = hub
         self.clock = clock
-        self.period = period
+        # Wake often enough that, even sped up, no channel looks silent between wake-ups
+        # (signal-lost detection fires after 2x a 1 s interval): at most 0.25 session s.
+        self.period = period if period is not None else min(0.05, 0.25 / clock.speed)
         self._t = start_at  # session seconds already published
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kapdesk-emulated", daemon=True)

@@ -1,35 +1,44 @@
-"""The main window: who and where in the session, live numerics and trends, the timeline."""
+"""The main window: who and where in the session, the vitals monitor, the timeline and
+the alarm lists. The monitor can be detached to a second screen or shown full screen."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
+    QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kapdesk import __version__
+from kapdesk.alarm_limits import resources_dir
+from kapdesk.domain.alarms import AlarmKind, Condition
 from kapdesk.domain.session import SessionEvent
 from kapdesk.runtime import Runtime
-from kapdesk.ui.numerics import NumericsPanel
+from kapdesk.ui.alarm_sound import AlarmSounder
+from kapdesk.ui.alarm_views import AlarmList, AlarmLog
+from kapdesk.ui.limits_dialog import LimitsDialog
+from kapdesk.ui.monitor_view import MonitorView
 from kapdesk.ui.theme import DARK, Theme
-from kapdesk.ui.trend_plots import EVENT_LABELS, TrendPlots
+from kapdesk.ui.trend_plots import EVENT_LABELS
 
 FRAME_MS = 33  # ~30 frames/s: the GUI pulls whatever arrived since the last frame
 
 
-class _EventBridge(QObject):
-    """Carries session events from any thread onto the GUI thread."""
+class _Bridge(QObject):
+    """Carries session events and alarm transitions from any thread onto the GUI thread."""
 
     event = Signal(object)
+    alarm = Signal(object)
 
 
 def hms(seconds: float) -> str:
@@ -57,10 +66,21 @@ def describe(event: SessionEvent) -> str:
             return event.kind.replace("_", " ").capitalize()
 
 
+class DetachedMonitor(QMainWindow):
+    """The monitor on its own window (second screen); closing it brings it back."""
+
+    closed = Signal()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.closed.emit()
+        super().closeEvent(event)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, runtime: Runtime, theme: Theme = DARK, demo: bool = False) -> None:
         super().__init__()
         self.runtime = runtime
+        self.theme = theme
         self.setWindowTitle(f"kapdesk {__version__}" + (" \u2014 demo" if demo else ""))
         self.resize(1440, 900)
         central = QWidget(objectName="central")
@@ -68,8 +88,54 @@ class MainWindow(QMainWindow):
         root = QVBoxLayout(central)
         root.setContentsMargins(14, 12, 14, 10)
         root.setSpacing(10)
+        root.addWidget(self._header(demo))
 
-        # Header: patient, protocol, phase with its timer, session time, demo badge.
+        self.monitor = MonitorView(runtime, theme)
+        self.monitor.detach_requested.connect(self.toggle_detached)
+        self.monitor.limits_requested.connect(self.edit_limits)
+        self.monitor.banner.acknowledge_clicked.connect(self.acknowledge)
+        self.monitor.banner.pause_clicked.connect(self.pause_audio)
+        self.monitor_slot = QVBoxLayout()
+        self.monitor_slot.addWidget(self.monitor)
+        self.detached_note = QPushButton("The monitor is on its own window \u2014 bring it back")
+        self.detached_note.clicked.connect(self.toggle_detached)
+        self.detached_note.setVisible(False)
+        self.monitor_slot.addWidget(self.detached_note)
+        root.addLayout(self.monitor_slot, 1)
+        self.detached: DetachedMonitor | None = None
+
+        self.timeline = QListWidget()
+        self.timeline.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.physiological = AlarmList(AlarmKind.PHYSIOLOGICAL)
+        self.technical = AlarmList(AlarmKind.TECHNICAL)
+        self.alarm_log = AlarmLog()
+        self.tabs = QTabWidget()
+        self.tabs.setMaximumHeight(170)
+        self.tabs.addTab(self.timeline, "Timeline")
+        self.tabs.addTab(self.physiological, "Alarms")
+        self.tabs.addTab(self.technical, "Technical alarms")
+        self.tabs.addTab(self.alarm_log, "Alarm log")
+        root.addWidget(self.tabs)
+
+        self.sounder = AlarmSounder(resources_dir() / "sounds", parent=self)
+        self.sounder.availability_changed.connect(self._audio_availability)
+        self._audio_availability(self.sounder.available)
+
+        self._bridge = _Bridge()
+        self._bridge.event.connect(self._on_event)
+        self._bridge.alarm.connect(self.alarm_log.add_transition)
+        runtime.controller.add_listener(self._bridge.event.emit)
+        runtime.alarms.add_listener(self._bridge.alarm.emit)
+        for ev in runtime.controller.events:  # events from before the window existed
+            self._on_event(ev)
+
+        QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.toggle_full_screen)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start(FRAME_MS)
+        self.refresh()
+
+    def _header(self, demo: bool) -> QFrame:
         header = QFrame(objectName="panel")
         hl = QHBoxLayout(header)
         hl.setContentsMargins(16, 8, 16, 8)
@@ -81,54 +147,39 @@ class MainWindow(QMainWindow):
         self.session_timer.setStyleSheet("font-family: 'DejaVu Sans Mono', monospace;")
         self.badge = QLabel(objectName="badge")
         self.badge.setVisible(demo)
-        speed = runtime.clock.speed
+        speed = self.runtime.clock.speed
         self.badge.setText("DEMO" + (f" \u00d7{speed:g}" if speed != 1 else ""))
-        hl.addWidget(self.patient_label)
-        hl.addSpacing(12)
-        hl.addWidget(self.protocol_label)
+        for w in (self.patient_label, self.protocol_label):
+            hl.addWidget(w)
         hl.addStretch(1)
         hl.addWidget(self.phase_label)
-        hl.addSpacing(8)
         hl.addWidget(self.phase_timer)
         hl.addStretch(1)
         hl.addWidget(QLabel("Session", objectName="muted"))
         hl.addWidget(self.session_timer)
-        hl.addSpacing(12)
         hl.addWidget(self.badge)
-        root.addWidget(header)
-
-        body = QHBoxLayout()
-        body.setSpacing(10)
-        self.plots = TrendPlots(theme)
-        self.numerics = NumericsPanel(theme.channel)
-        body.addWidget(self.plots, 3)
-        body.addWidget(self.numerics, 1)
-        root.addLayout(body, 1)
-
-        self.timeline = QListWidget()
-        self.timeline.setMaximumHeight(130)
-        self.timeline.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        root.addWidget(self.timeline)
-
-        self._bridge = _EventBridge()
-        self._bridge.event.connect(self._on_event)
-        runtime.controller.add_listener(self._bridge.event.emit)
-        for ev in runtime.controller.events:  # events from before the window existed
-            self._on_event(ev)
-
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start(FRAME_MS)
-        self.refresh()
+        return header
 
     def refresh(self) -> None:
         rt = self.runtime
         rt.tick()
         now = rt.clock.now()
-        self.plots.refresh(rt.trends, now)
-        self.numerics.refresh(rt.trends, now)
-        session = rt.controller.session
-        patient = rt.controller.patient
+        self.monitor.refresh(FRAME_MS)
+        alarms = rt.alarms.active_alarms()
+        self.sounder.set_sounding(rt.alarms.audio_state().sounding)
+        self.physiological.show_alarms(alarms)
+        self.technical.show_alarms(alarms)
+        self._refresh_header(now)
+        hub = rt.hub.counters
+        self.statusBar().showMessage(
+            f"Recording \u00b7 {rt.recorder.readings_written} readings saved"
+            f" \u00b7 {len(rt.controller.events)} events \u00b7"
+            f" {hub.malformed_frames} malformed frames dropped"
+        )
+
+    def _refresh_header(self, now: float) -> None:
+        session = self.runtime.controller.session
+        patient = self.runtime.controller.patient
         if session is None or patient is None:
             return
         self.patient_label.setText(patient.display_name)
@@ -141,16 +192,70 @@ class MainWindow(QMainWindow):
             self.phase_label.setText(phase.label)
             nxt = session.next_phase
             elapsed = hms(now - session.phase_started_at)
-            planned = hms(phase.expected_s)
             self.phase_timer.setText(
-                f"{elapsed} of ~{planned}" + (f" \u00b7 next: {nxt.label}" if nxt else "")
+                f"{elapsed} of ~{hms(phase.expected_s)}"
+                + (f" \u00b7 next: {nxt.label}" if nxt else "")
             )
-        hub = rt.hub.counters
-        self.statusBar().showMessage(
-            f"Recording \u00b7 {rt.recorder.readings_written} readings saved"
-            f" \u00b7 {len(rt.controller.events)} events \u00b7"
-            f" {hub.malformed_frames} malformed frames dropped"
-        )
+
+    # -- actions --------------------------------------------------------------------------
+
+    def acknowledge(self) -> None:
+        self.runtime.alarms.acknowledge(by=self.runtime.staff)
+
+    def pause_audio(self) -> None:
+        self.runtime.alarms.pause_audio(by=self.runtime.staff)
+
+    def edit_limits(self) -> None:
+        dialog = LimitsDialog(self.runtime.alarms.limits(), self.runtime.staff, self)
+        if dialog.exec():
+            self.apply_limit_changes(dialog)
+
+    def apply_limit_changes(self, dialog: LimitsDialog) -> None:
+        who = dialog.staff.text().strip() or self.runtime.staff
+        for rule, value in dialog.changes():
+            self.runtime.alarms.change_limit(
+                rule.channel, rule.condition, rule.priority, value, by=who
+            )
+
+    def toggle_detached(self) -> None:
+        """Move the monitor to its own window (for a second screen), or back."""
+        if self.detached is None:
+            self.detached = DetachedMonitor()
+            self.detached.setWindowTitle("kapdesk \u2014 vitals monitor")
+            self.detached.setCentralWidget(self.monitor)
+            self.detached.closed.connect(self._reattach)
+            self.detached.resize(1280, 800)
+            self.detached.show()
+            self.monitor.detach_button.setText("Attach monitor")
+            self.detached_note.setVisible(True)
+        else:
+            self.detached.close()
+
+    def _reattach(self) -> None:
+        if self.detached is None:
+            return
+        self.detached.takeCentralWidget()
+        self.monitor_slot.insertWidget(0, self.monitor)
+        self.monitor.show()
+        self.monitor.detach_button.setText("Detach monitor")
+        self.detached_note.setVisible(False)
+        self.detached.deleteLater()
+        self.detached = None
+
+    def toggle_full_screen(self) -> None:
+        window = self.detached or self
+        if window.isFullScreen():
+            window.showNormal()
+        else:
+            window.showFullScreen()
+
+    def _audio_availability(self, available: bool) -> None:
+        if available:
+            self.runtime.alarms.resolve_technical(Condition.AUDIO_UNAVAILABLE, "audio")
+        else:
+            self.runtime.alarms.report_technical(
+                Condition.AUDIO_UNAVAILABLE, "audio", "no audio output: alarm sounds cannot play"
+            )
 
     def _on_event(self, event: SessionEvent) -> None:
         if event.kind == "phase_ended":  # implied by the next phase_entered
@@ -159,8 +264,10 @@ class MainWindow(QMainWindow):
         self.timeline.insertItem(0, f"{stamp}   {describe(event)}")
         if event.kind in EVENT_LABELS:
             label = EVENT_LABELS[event.kind] or str(event.phase or "").capitalize()
-            self.plots.add_event_marker(event, label)
+            self.monitor.plots.add_event_marker(event, label)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
+        if self.detached is not None:
+            self.detached.close()
         super().closeEvent(event)

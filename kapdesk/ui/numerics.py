@@ -7,8 +7,10 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from kapdesk.domain.alarms import AlarmKind, AlarmState, Priority
 from kapdesk.domain.readings import INVALID, SENSOR_OFF, SIGNAL_ARTIFACT
 from kapdesk.trends import TrendStore
+from kapdesk.ui.theme import ALARM_COLOURS
 
 NO_VALUE = "--"
 
@@ -43,6 +45,18 @@ class NumericTile(QFrame):
         self.status.setObjectName("muted")
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight)
         lay.addWidget(self.status)
+        self._alarm: Priority | None = None
+
+    def set_alarm(self, priority: Priority | None) -> None:
+        """Outline the tile in the alarm's colour while its channel is in alarm."""
+        if priority == self._alarm:
+            return
+        self._alarm = priority
+        if priority is None:
+            self.setStyleSheet("")
+        else:
+            colour = ALARM_COLOURS[priority.value]
+            self.setStyleSheet(f"QFrame#panel {{ border: 3px solid {colour}; }}")
 
     def show_value(self, text: str, status: str = "") -> None:
         if self.value.text() != text:
@@ -87,6 +101,16 @@ class NumericsPanel(QWidget):
         )
         for tile in (self.hr, self.spo2, self.nibp):
             lay.addWidget(tile, 1)
+
+    def show_alarms(self, alarms: tuple[AlarmState, ...]) -> None:
+        """Each tile takes the colour of the highest physiological alarm on its channels."""
+        for tile, prefix in ((self.hr, "heart_rate"), (self.spo2, "spo2"), (self.nibp, "nibp_")):
+            ranks = [
+                a.priority
+                for a in alarms
+                if a.kind == AlarmKind.PHYSIOLOGICAL and a.channel.startswith(prefix)
+            ]
+            tile.set_alarm(max(ranks, key=lambda p: p.rank) if ranks else None)
 
     def refresh(self, store: TrendStore, now: float, stale_after: float = 5.0) -> None:
         """Show the newest values; a channel silent for ``stale_after`` s shows no value."""

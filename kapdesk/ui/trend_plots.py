@@ -12,13 +12,18 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from kapdesk.domain.alarms import AlarmLimits, Condition
 from kapdesk.domain.clock import iso_utc
 from kapdesk.domain.session import SessionEvent
 from kapdesk.trends import FloatArray, TrendStore
-from kapdesk.ui.theme import Theme
+from kapdesk.ui.theme import ALARM_COLOURS, Theme
 
 #: A continuous channel silent for longer than this (session seconds) is drawn as a gap.
 GAP_AFTER_S = 3.0
+#: The pleth strip shows the last few seconds of the waveform, like a monitor's sweep.
+PLETH_WINDOW_S = 8.0
+#: Which plot (by row) shows the limits of which channel.
+LIMIT_CHANNELS = {0: ("heart_rate",), 1: ("spo2",), 2: ("nibp_systolic", "nibp_diastolic")}
 
 EVENT_LABELS = {
     "phase_entered": None,  # labelled with the phase's own label
@@ -47,6 +52,7 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.theme = theme
         self.window_s = window_s
+        self.pleth_window_s = PLETH_WINDOW_S  # session seconds; the monitor scales by speed
         self.setBackground(theme.plot_background)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._markers: list[tuple[pg.InfiniteLine, ...]] = []
@@ -88,6 +94,24 @@ class TrendPlots(pg.GraphicsLayoutWidget):
                 self._curves[name] = curve
         self._versions: dict[str, int] = {}
         self._shown_now = 0.0
+        self._limit_items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
+        self._limits: AlarmLimits | None = None
+
+        # The pleth strip: created now, shown only once a device sends a waveform.
+        self.pleth_plot = self.addPlot(row=len(spec), col=0)
+        self.pleth_plot.setLabel("left", "Pleth", **{"color": theme.text, "font-size": "10pt"})
+        self.pleth_plot.hideAxis("bottom")
+        self.pleth_plot.setMouseEnabled(x=False, y=False)
+        self.pleth_plot.hideButtons()
+        self.pleth_plot.getAxis("left").setTextPen(theme.plot_background)  # no tick numbers
+        self.pleth_plot.getAxis("left").setPen(theme.panel_border)
+        self.pleth_curve = self.pleth_plot.plot(
+            pen=pg.mkPen(theme.channel["pleth"], width=1), connect="finite"
+        )
+        self.ci.layout.setRowStretchFactor(len(spec), 0)
+        self.ci.layout.setRowMaximumHeight(len(spec), 90)
+        self.pleth_plot.setVisible(False)
+        self.pleth_plot.setMaximumHeight(90)
 
     def refresh(self, store: TrendStore, now: float) -> None:
         """Pull what changed since the last frame and redraw only when something did.
@@ -111,6 +135,69 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         if abs(now - self._shown_now) >= pixel_s:
             self._shown_now = now
             self.plots[0].setXRange(t0, now + self.window_s * 0.02, padding=0)
+        self._refresh_pleth(store, now)
+
+    def _refresh_pleth(self, store: TrendStore, now: float) -> None:
+        version = store.version("pleth")
+        if version == self._versions.get("pleth"):
+            return
+        self._versions["pleth"] = version
+        t, v = store.since("pleth", now - self.pleth_window_s)
+        if not self.pleth_plot.isVisible():
+            self.pleth_plot.setVisible(True)
+        self.pleth_curve.setData(*with_gaps(t, v, self.pleth_window_s / 16), connect="finite")
+        if len(t):
+            self.pleth_plot.setXRange(t[-1] - self.pleth_window_s, t[-1], padding=0)
+
+    def set_window(self, seconds: float) -> None:
+        """How much history the trends show (5 min up to the whole session)."""
+        self.window_s = max(60.0, seconds)
+        self._shown_now = 0.0  # redraw the axis on the next frame
+        self._versions.clear()  # and re-pull the data for the new window
+
+    def show_limits(self, limits: AlarmLimits) -> None:
+        """Shade what lies beyond each absolute limit, in the limit's priority colour.
+
+        Redrawn only when the limits change (a staff member edited one)."""
+        if limits is self._limits:
+            return
+        self._limits = limits
+        for plot, item in self._limit_items:
+            plot.removeItem(item)
+        self._limit_items.clear()
+        for row, channels in LIMIT_CHANNELS.items():
+            plot = self.plots[row]
+            for rule in limits.rules:
+                if rule.channel not in channels:
+                    continue
+                if rule.condition is Condition.ABOVE_HIGH_LIMIT:
+                    span = (rule.threshold, rule.threshold + 1000)
+                elif rule.condition is Condition.BELOW_LOW_LIMIT:
+                    span = (rule.threshold - 1000, rule.threshold)
+                else:
+                    continue  # baseline-relative limits move with the baseline
+                colour = pg.mkColor(ALARM_COLOURS[rule.priority.value])
+                item: pg.GraphicsObject
+                if rule.channel == channels[0]:  # the plot's main channel: a shaded band
+                    colour.setAlpha(22 if rule.priority.value == "medium" else 34)
+                    item = pg.LinearRegionItem(
+                        values=span,
+                        orientation="horizontal",
+                        movable=False,
+                        brush=pg.mkBrush(colour),
+                        pen=pg.mkPen(None),
+                    )
+                else:  # a second channel on the same plot (diastolic): a dashed line
+                    colour.setAlpha(110)
+                    item = pg.InfiniteLine(
+                        pos=rule.threshold,
+                        angle=0,
+                        pen=pg.mkPen(colour, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+                    )
+                item.setZValue(-10)
+                item.setToolTip(f"{rule.channel} {rule.condition.value} {rule.threshold:g}")
+                plot.addItem(item, ignoreBounds=True)
+                self._limit_items.append((plot, item))
 
     def add_event_marker(self, event: SessionEvent, label: str) -> None:
         """A dashed vertical line on every plot, labelled on the top one."""
@@ -121,7 +208,12 @@ class TrendPlots(pg.GraphicsLayoutWidget):
                 angle=90,
                 pen=pg.mkPen(self.theme.muted, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
                 label=label if i == 0 else None,
-                labelOpts={"position": 0.92, "color": self.theme.muted, "rotateAxis": (1, 0)},
+                labelOpts={
+                    "position": 0.62,
+                    "color": self.theme.muted,
+                    "rotateAxis": (1, 0),
+                    "anchors": [(0.5, 0), (0.5, 0)],
+                },
             )
             line.setToolTip(f"{label} at {iso_utc(event.t)}")
             plot.addItem(line, ignoreBounds=True)

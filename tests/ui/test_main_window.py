@@ -26,10 +26,10 @@ def demo_window(qtbot: QtBot, db_url: str):
 
 def test_demo_window_shows_live_values_and_moving_trends(qtbot: QtBot, demo_window) -> None:
     _rt, win = demo_window
-    qtbot.waitUntil(lambda: win.numerics.hr.value.text() != NO_VALUE, timeout=5000)
-    hr = int(win.numerics.hr.value.text())
+    qtbot.waitUntil(lambda: win.monitor.numerics.hr.value.text() != NO_VALUE, timeout=5000)
+    hr = int(win.monitor.numerics.hr.value.text())
     assert 40 <= hr <= 160
-    curve = win.plots._curves["heart_rate"]
+    curve = win.monitor.plots._curves["heart_rate"]
 
     def points() -> int:
         x = curve.getData()[0]
@@ -50,8 +50,8 @@ def test_phase_changes_reach_timeline_and_plot_markers(qtbot: QtBot, demo_window
     qtbot.waitUntil(lambda: win.phase_label.text() == "Intention setting", timeout=10000)
     texts = [win.timeline.item(i).text() for i in range(win.timeline.count())]
     assert any("Phase: Intention setting" in t for t in texts)
-    assert win.plots.marker_count >= 2
-    qtbot.waitUntil(lambda: "mean" in win.numerics.nibp.status.text(), timeout=5000)
+    assert win.monitor.plots.marker_count >= 2
+    qtbot.waitUntil(lambda: "mean" in win.monitor.numerics.nibp.status.text(), timeout=5000)
 
 
 def test_gaps_break_the_line_instead_of_joining_or_dropping_to_zero() -> None:

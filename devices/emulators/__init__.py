@@ -1,0 +1,1 @@
+"""Device emulators: fake monitors on real transports (pty serial ports, bumble BLE)."""

@@ -1,0 +1,1 @@
+"""Bluetooth LE monitors: an asyncio thread for bleak, the transport, and a bumble backend."""

@@ -1,0 +1,236 @@
+"""The live alarm wiring: one thread owns the engine, fed from the ingest hub.
+
+Readings and device status arrive on producer threads (BLE loop, serial readers); the
+hub subscribers here only put them on a queue, so no producer ever waits on alarm
+logic and nothing is evaluated on the GUI thread. The service thread drains the queue,
+ticks the engine every 50 ms so condition delays end on time even when a channel goes
+quiet, and hands each transition to listeners (recorder, GUI adapter) on its own
+thread: a Qt listener must forward it with a queued signal. Staff actions (acknowledge,
+pause audio, change a limit) are queued too, so only this thread touches the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from kapdesk.acquisition.ingest import DeviceStatus, IngestHub, LinkState
+from kapdesk.domain.alarms import (
+    AlarmEngine,
+    AlarmLimits,
+    AlarmState,
+    AlarmTransition,
+    AudioState,
+    Condition,
+    Priority,
+)
+from kapdesk.domain.readings import Reading
+
+log = logging.getLogger(__name__)
+
+TransitionListener = Callable[[AlarmTransition], None]
+Clock = Callable[[], float]
+
+#: How often the engine is ticked; the project's target is a transition within 100 ms
+#: of a delay expiring.
+TICK_S = 0.05
+
+
+def anchored_clock() -> Clock:
+    """Epoch seconds that advance with the monotonic clock (a wall-clock jump moves nothing).
+
+    The same anchoring the session clock uses; pass the session's own clock instead
+    when there is one, so ticks and reading times share a time line.
+    """
+    wall0 = time.time()
+    mono0 = time.monotonic()
+    return lambda: wall0 + (time.monotonic() - mono0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Command:
+    action: Callable[[AlarmEngine], Any]
+    done: Future[Any]
+
+
+_STOP = object()
+
+
+class AlarmService(threading.Thread):
+    """Owns an :class:`AlarmEngine` on a thread of its own."""
+
+    def __init__(
+        self,
+        engine: AlarmEngine,
+        hub: IngestHub | None = None,
+        listeners: Iterable[TransitionListener] = (),
+        clock: Clock | None = None,
+        tick_s: float = TICK_S,
+    ) -> None:
+        super().__init__(name="alarm-service", daemon=True)
+        self._engine = engine
+        self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._listeners: list[TransitionListener] = list(listeners)
+        self._clock = clock if clock is not None else anchored_clock()
+        self._tick_s = tick_s
+        self._active: tuple[AlarmState, ...] = ()
+        self._audio = AudioState(None, None)
+        self._limits: AlarmLimits = engine.limits
+        self.listener_errors = 0
+        self._stopping = False
+        if hub is not None:
+            self.attach(hub)
+
+    # -- producers (any thread) ----------------------------------------------------
+
+    def attach(self, hub: IngestHub) -> None:
+        hub.subscribe(self.submit_reading)
+        hub.subscribe_status(self.submit_status)
+
+    def submit_reading(self, reading: Reading) -> None:
+        if not self._stopping:  # the hub has no unsubscribe: don't queue into a dead thread
+            self._inbox.put(reading)
+
+    def submit_status(self, status: DeviceStatus) -> None:
+        if not self._stopping:
+            self._inbox.put(status)
+
+    def add_listener(self, listener: TransitionListener) -> None:
+        self._listeners = [*self._listeners, listener]  # copy-on-write, read lock-free
+
+    # -- staff actions and system failures (any thread) ----------------------------
+
+    def acknowledge(
+        self, by: str, channel: str | None = None, condition: Condition | None = None
+    ) -> Future[list[AlarmTransition]]:
+        return self._call(lambda e: e.acknowledge(by, self._clock(), channel, condition))
+
+    def pause_audio(self, by: str, duration_s: float | None = None) -> Future[AlarmTransition]:
+        return self._call(lambda e: e.pause_audio(by, self._clock(), duration_s))
+
+    def change_limit(
+        self,
+        channel: str,
+        condition: Condition,
+        priority: Priority,
+        threshold: float | None,
+        by: str,
+    ) -> Future[list[AlarmTransition]]:
+        """Change a limit for this session; the future raises LimitError if it is refused."""
+        return self._call(
+            lambda e: e.change_limit(channel, condition, priority, threshold, by, self._clock())
+        )
+
+    def set_baseline(self, channel: str, value: float) -> Future[None]:
+        return self._call(lambda e: e.set_baseline(channel, value))
+
+    def report_technical(
+        self, condition: Condition, source: str, message: str = ""
+    ) -> Future[list[AlarmTransition]]:
+        """E.g. the recorder's ``recording_failed`` or the sound player's ``audio_unavailable``."""
+        return self._call(lambda e: e.technical(condition, source, self._clock(), message))
+
+    def resolve_technical(self, condition: Condition, source: str) -> Future[list[AlarmTransition]]:
+        return self._call(lambda e: e.technical_resolved(condition, source, self._clock()))
+
+    # -- state for the UI (any thread; snapshots replaced whole) -------------------
+
+    def active_alarms(self) -> tuple[AlarmState, ...]:
+        return self._active
+
+    def audio_state(self) -> AudioState:
+        return self._audio
+
+    def limits(self) -> AlarmLimits:
+        """The limits in force now (changes by staff included); a snapshot, any thread."""
+        return self._limits
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stopping = True
+        self._inbox.put(_STOP)
+        if self.is_alive():
+            self.join(timeout)
+
+    # -- the thread ------------------------------------------------------------------
+
+    def run(self) -> None:
+        next_tick = time.monotonic()
+        while True:
+            wait = next_tick - time.monotonic()
+            try:
+                item = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                return
+            if item is not None:
+                self._handle(item)
+            if time.monotonic() >= next_tick:
+                self._emit(self._engine.tick(self._clock()))
+                self._publish_state()
+                next_tick += self._tick_s
+                if next_tick < time.monotonic():  # fell behind (suspend): don't burst
+                    next_tick = time.monotonic() + self._tick_s
+
+    def _handle(self, item: object) -> None:
+        try:
+            if isinstance(item, Reading):
+                self._emit(self._engine.on_reading(item))
+            elif isinstance(item, DeviceStatus):
+                self._emit(self._status(item))
+            elif isinstance(item, _Command):
+                self._run_command(item)
+        except Exception:  # one bad input must not stop the alarms
+            log.exception("alarm service could not handle %r", item)
+
+    def _status(self, status: DeviceStatus) -> list[AlarmTransition]:
+        engine = self._engine
+        if status.state is LinkState.DISCONNECTED:
+            return engine.device_lost(status.device, status.t, status.detail)
+        if status.state is LinkState.CONNECTED:
+            return engine.device_restored(status.device, status.t)
+        if status.state is LinkState.NO_DATA:
+            return engine.device_silent(status.device, status.t, status.detail)
+        return []  # CONNECTING: still disconnected until CONNECTED
+
+    def _run_command(self, command: _Command) -> None:
+        if not command.done.set_running_or_notify_cancel():
+            return
+        try:
+            result = command.action(self._engine)
+        except Exception as e:  # handed back to the caller through the future
+            command.done.set_exception(e)
+            return
+        if isinstance(result, AlarmTransition):
+            self._emit([result])
+        elif isinstance(result, list):
+            self._emit([r for r in result if isinstance(r, AlarmTransition)])
+        self._publish_state()  # before the caller wakes, so it sees its own action
+        command.done.set_result(result)
+
+    def _call(self, action: Callable[[AlarmEngine], Any]) -> Future[Any]:
+        done: Future[Any] = Future()
+        self._inbox.put(_Command(action, done))
+        return done
+
+    def _emit(self, transitions: list[AlarmTransition]) -> None:
+        if transitions:
+            self._publish_state()
+        for transition in transitions:
+            for listener in self._listeners:
+                try:
+                    listener(transition)
+                except Exception:  # a failing recorder or GUI must not silence alarms
+                    self.listener_errors += 1
+                    log.exception("alarm listener %r failed", listener)
+
+    def _publish_state(self) -> None:
+        self._active = tuple(self._engine.active_alarms())
+        self._audio = self._engine.audio_state()
+        self._limits = self._engine.limits

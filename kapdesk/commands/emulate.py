@@ -1,0 +1,118 @@
+"""``kapdesk emulate PROTOCOL``: a serial monitor on a pty, for technicians and trials.
+
+Prints one JSON line with the port to open (for ``kapdesk devices probe PROTOCOL PATH``
+or any serial terminal), then sends the emulated patient's frames until ``--seconds``
+have passed or it is interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+from kapdesk.domain.clock import SessionClock
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "emulate",
+        help="run an emulated serial monitor on a pseudo-terminal",
+        description=(
+            "Run an emulated serial monitor (the demo patient's vitals in the protocol's "
+            "frames) on a pseudo-terminal and print its port path as one JSON line."
+        ),
+    )
+    parser.add_argument("protocol", metavar="PROTOCOL", help="serial protocol, e.g. cms50d")
+    parser.add_argument(
+        "--link",
+        metavar="PATH",
+        help="keep a symlink here pointing at the pty (stable across emulated cable pulls)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        metavar="N",
+        help="advance the patient N times faster; frames keep the device's rate (default 1)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="stop after N real seconds (default: run until interrupted)",
+    )
+    parser.add_argument(
+        "--start-at",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="session time to start from (the dose is at 600 s; default 0)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from devices.emulators.serial_pty import PtySerialEmulator, UnknownProtocolError
+    from devices.patient_model import EmulatedPatient
+
+    clock = SessionClock(time.monotonic, time.time, speed=args.speed)
+    start_at: float = args.start_at
+
+    def session_time() -> float:
+        return start_at + clock.elapsed()
+
+    try:
+        emulator = PtySerialEmulator(args.protocol, EmulatedPatient(), session_time, args.link)
+    except UnknownProtocolError as exc:
+        print(f"kapdesk emulate: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # no ptys on this system, or the link path is not writable
+        print(f"kapdesk emulate: cannot create the port: {exc}", file=sys.stderr)
+        return 1
+    done = threading.Event()
+    previous = _stop_on_sigterm(done)
+    try:
+        emulator.start()
+        line = {
+            "protocol": args.protocol,
+            "port": emulator.port,
+            "pty": emulator.slave_name,
+            "speed": args.speed,
+        }
+        print(json.dumps(line), flush=True)
+        done.wait(args.seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _stop_on_sigterm(done: threading.Event) -> signal._HANDLER:
+    """Let ``kill`` end the emulator cleanly (its link removed), as Ctrl-C does."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (called from a test runner thread)
+        return None

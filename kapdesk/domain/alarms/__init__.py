@@ -1,0 +1,41 @@
+"""Alarm rules and the engine that applies them (IEC 60601-1-8 conventions), pure Python."""
+
+from kapdesk.domain.alarms.engine import AlarmEngine
+from kapdesk.domain.alarms.limits import (
+    DEFAULT_EXPECTED_INTERVAL_S,
+    LIMIT_CONDITIONS,
+    AlarmLimits,
+    AlarmSettings,
+    ChannelTiming,
+    LimitError,
+    LimitRule,
+)
+from kapdesk.domain.alarms.model import (
+    ALARM_SYSTEM,
+    AlarmKind,
+    AlarmState,
+    AlarmTransition,
+    AudioState,
+    Condition,
+    Priority,
+    TransitionKind,
+)
+
+__all__ = [
+    "ALARM_SYSTEM",
+    "DEFAULT_EXPECTED_INTERVAL_S",
+    "LIMIT_CONDITIONS",
+    "AlarmEngine",
+    "AlarmKind",
+    "AlarmLimits",
+    "AlarmSettings",
+    "AlarmState",
+    "AlarmTransition",
+    "AudioState",
+    "ChannelTiming",
+    "Condition",
+    "LimitError",
+    "LimitRule",
+    "Priority",
+    "TransitionKind",
+]

@@ -1,0 +1,595 @@
+"""The alarm engine: fed every reading as it arrives, ticked to let delays expire.
+
+Pure and single-threaded: time comes in as arguments (session-clock epoch seconds, as in
+``Reading.t``), every call returns the transitions it caused, and nothing here sleeps,
+reads a clock or touches Qt. The live wiring is ``kapdesk.alarm_service``; ``kapdesk
+replay`` drives the same engine from a file.
+
+Rules, per (channel, condition), one alarm at a time:
+- a continuous channel must stay beyond a limit for the condition delay before it
+  alarms (a spike does not); a discrete channel (NIBP) alarms on the reading itself;
+- the alarm's priority is the highest one whose limit has been crossed for the delay;
+  crossing a higher limit, or persisting for the clinic's escalation time, escalates
+  it; priority never steps down while the alarm lasts;
+- it ends only once the value is back inside the least severe limit by the hysteresis
+  margin (for the clear delay); a latched alarm then keeps signalling until acknowledged;
+- gaps (NaN), ``invalid`` and ``sensor_off`` readings never start or end a
+  physiological alarm; ``sensor_off`` and silence raise technical alarms instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from kapdesk.domain.alarms.limits import AlarmLimits, AlarmSettings, LimitRule
+from kapdesk.domain.alarms.model import (
+    ALARM_SYSTEM,
+    AlarmKind,
+    AlarmState,
+    AlarmTransition,
+    AudioState,
+    Condition,
+    Priority,
+    TransitionKind,
+)
+from kapdesk.domain.channels import CHANNELS, Sampling
+from kapdesk.domain.readings import INVALID, SENSOR_OFF, Reading
+
+#: Slack for comparing float epoch times against delays (1 µs), so a tick that lands
+#: exactly on the delay's end counts as reaching it.
+_EPSILON_S = 1e-6
+
+Key = tuple[str, Condition]
+
+_TECHNICAL_TEXT = {
+    Condition.SIGNAL_LOST: "No data",
+    Condition.SENSOR_OFF: "Sensor off",
+    Condition.DEVICE_DISCONNECTED: "Device disconnected",
+    Condition.RECORDING_FAILED: "Recording failed",
+    Condition.AUDIO_UNAVAILABLE: "Alarm audio unavailable",
+}
+
+
+@dataclass
+class _Tracker:
+    """Where one (channel, condition) stands between readings."""
+
+    channel: str
+    condition: Condition
+    rules: list[LimitRule]
+    #: priority -> time the value first went (and stayed) beyond that priority's limit
+    since: dict[Priority, float] = field(default_factory=dict)
+    #: time the value first came back inside by the hysteresis margin, while alarming
+    clear_since: float | None = None
+    last_value: float | None = None
+
+
+@dataclass
+class _Alarm:
+    key: Key
+    kind: AlarmKind
+    priority: Priority
+    started: float
+    priority_since: float
+    value: float | None
+    limit: float | None
+    message: str
+    condition_present: bool = True
+    acknowledged_by: str | None = None
+    acknowledged_at: float | None = None
+
+    @property
+    def audible(self) -> bool:
+        return self.acknowledged_by is None
+
+    def state(self) -> AlarmState:
+        return AlarmState(
+            channel=self.key[0],
+            priority=self.priority,
+            kind=self.kind,
+            condition=self.key[1],
+            message=self.message,
+            value=self.value,
+            limit=self.limit,
+            started=self.started,
+            acknowledged_by=self.acknowledged_by,
+            acknowledged_at=self.acknowledged_at,
+            latched=not self.condition_present,
+            audible=self.audible,
+        )
+
+
+def _fmt(x: float, decimals: int | None = None) -> str:
+    if decimals is not None:
+        return f"{x:.{decimals}f}"
+    return f"{x:g}"
+
+
+class AlarmEngine:
+    """Turns readings, link changes and staff actions into alarm transitions."""
+
+    def __init__(self, limits: AlarmLimits, settings: AlarmSettings | None = None) -> None:
+        self._limits = limits
+        self._settings = settings if settings is not None else AlarmSettings()
+        self._baselines: dict[str, float] = {}
+        self._trackers: dict[Key, _Tracker] = {}
+        self._alarms: dict[Key, _Alarm] = {}
+        self._last_seen: dict[str, float] = {}
+        self._channel_device: dict[str, str] = {}
+        self._lost_devices: set[str] = set()
+        self._audio_paused_until: float | None = None
+        self._now: float | None = None
+        self._rebuild_trackers()
+
+    # -- configuration -------------------------------------------------------------
+
+    @property
+    def limits(self) -> AlarmLimits:
+        return self._limits
+
+    @property
+    def settings(self) -> AlarmSettings:
+        return self._settings
+
+    def set_baseline(self, channel: str, value: float) -> None:
+        """The patient's own pre-dose value; baseline-relative limits start working."""
+        if not math.isfinite(value):
+            raise ValueError(f"baseline for {channel} must be a finite number, got {value!r}")
+        self._baselines[channel] = value
+
+    def baseline(self, channel: str) -> float | None:
+        return self._baselines.get(channel)
+
+    def change_limit(
+        self,
+        channel: str,
+        condition: Condition,
+        priority: Priority,
+        threshold: float | None,
+        by: str,
+        t: float,
+    ) -> list[AlarmTransition]:
+        """Change one limit for this session (None removes it); the change is recorded.
+
+        Raises ``LimitError`` (a ValueError) for a limit that makes no sense, leaving
+        the limits as they were. The channel's last value is re-judged at once, so
+        raising a limit ends an alarm it no longer justifies.
+        """
+        old = self._limits.rule(channel, condition, priority)
+        self._limits = self._limits.with_threshold(channel, condition, priority, threshold)
+        self._advance(t)
+        self._rebuild_trackers()
+        old_text = "none" if old is None else _fmt(old.threshold)
+        new_text = "none" if threshold is None else _fmt(threshold)
+        label = CHANNELS[channel].label
+        out = [
+            AlarmTransition(
+                t=t,
+                channel=channel,
+                priority=priority,
+                kind=AlarmKind.PHYSIOLOGICAL,
+                condition=condition,
+                transition=TransitionKind.LIMIT_CHANGED,
+                value=None if old is None else old.threshold,
+                limit=threshold,
+                message=(
+                    f"{label} {condition.value.replace('_', ' ')} ({priority.value} priority)"
+                    f" {old_text} -> {new_text} by {by}"
+                ),
+                by=by,
+            )
+        ]
+        tracker = self._trackers.get((channel, condition))
+        alarm = self._alarms.get((channel, condition))
+        if tracker is not None and tracker.last_value is not None:
+            out += self._on_value(tracker, t, tracker.last_value)
+        elif tracker is None and alarm is not None and alarm.condition_present:
+            out += self._condition_ended(alarm, t)  # the last rule went: nothing to judge by
+        return out
+
+    # -- inputs ----------------------------------------------------------------------
+
+    def on_reading(self, reading: Reading) -> list[AlarmTransition]:
+        """Judge one reading as it arrives (never batched per GUI frame)."""
+        info = CHANNELS.get(reading.channel)
+        if info is None or info.sampling is Sampling.WAVEFORM:
+            return []
+        t = reading.t
+        self._advance(t)
+        ch = reading.channel
+        out: list[AlarmTransition] = []
+        if reading.device:
+            self._channel_device[ch] = reading.device
+            out += self._end_technical((reading.device, Condition.SIGNAL_LOST), t)
+        source = reading.device or ch
+        if SENSOR_OFF in reading.flags:
+            self._last_seen[ch] = t  # the device is talking: no "no data" on top
+            out += self._end_technical((ch, Condition.SIGNAL_LOST), t)
+            key = (source, Condition.SENSOR_OFF)
+            if key not in self._alarms:
+                where = f"{reading.device} ({info.label})" if reading.device else info.label
+                out.append(self._raise_technical(key, t, where))
+            out += self._gap(ch)
+            return out
+        out += self._end_technical((source, Condition.SENSOR_OFF), t)
+        finite = math.isfinite(reading.value)
+        if finite or INVALID in reading.flags:
+            self._last_seen[ch] = t
+            out += self._end_technical((ch, Condition.SIGNAL_LOST), t)
+        if not finite or INVALID in reading.flags:
+            out += self._gap(ch)
+            return out
+        for condition in (
+            Condition.ABOVE_HIGH_LIMIT,
+            Condition.BELOW_LOW_LIMIT,
+            Condition.RISE_FROM_BASELINE,
+            Condition.FALL_FROM_BASELINE,
+        ):
+            tracker = self._trackers.get((ch, condition))
+            if tracker is not None:
+                out += self._on_value(tracker, t, reading.value)
+        return out
+
+    def tick(self, t: float) -> list[AlarmTransition]:
+        """Let time pass: condition delays, escalation, clear delays, "no data", pause."""
+        self._advance(t)
+        out: list[AlarmTransition] = []
+        for ch, last in list(self._last_seen.items()):
+            interval = self._limits.expected_interval_for(ch)
+            if interval is None or self._channel_device.get(ch) in self._lost_devices:
+                continue
+            key = (ch, Condition.SIGNAL_LOST)
+            if t - last > 2 * interval + _EPSILON_S and key not in self._alarms:
+                out += self._gap(ch)
+                out.append(
+                    self._raise_technical(
+                        key, t, f"{CHANNELS[ch].label}, nothing for {_fmt(t - last, 1)} s"
+                    )
+                )
+        for tracker in self._trackers.values():
+            if (tracker.channel, Condition.SIGNAL_LOST) in self._alarms:
+                continue  # a stale value neither starts nor escalates anything
+            out += self._evaluate(tracker, t)
+        if self._audio_paused_until is not None and t >= self._audio_paused_until:
+            self._audio_paused_until = None
+        return out
+
+    def device_lost(self, device: str, t: float, detail: str = "") -> list[AlarmTransition]:
+        self._advance(t)
+        self._lost_devices.add(device)
+        key = (device, Condition.DEVICE_DISCONNECTED)
+        if key in self._alarms:
+            return []
+        return [self._raise_technical(key, t, f"{device}{': ' + detail if detail else ''}")]
+
+    def device_restored(self, device: str, t: float) -> list[AlarmTransition]:
+        self._advance(t)
+        self._lost_devices.discard(device)
+        out = self._end_technical((device, Condition.DEVICE_DISCONNECTED), t)
+        return out + self._end_technical((device, Condition.SIGNAL_LOST), t)
+
+    def device_silent(self, device: str, t: float, detail: str = "") -> list[AlarmTransition]:
+        """The transport says a connected device stopped sending (its own "no data")."""
+        self._advance(t)
+        key = (device, Condition.SIGNAL_LOST)
+        if key in self._alarms:
+            return []
+        return [self._raise_technical(key, t, f"{device}{': ' + detail if detail else ''}")]
+
+    def technical(
+        self, condition: Condition, source: str, t: float, message: str = ""
+    ) -> list[AlarmTransition]:
+        """A failure of the system itself (recording failed, no audio device)."""
+        if condition.is_physiological or condition is Condition.AUDIO_PAUSED:
+            raise ValueError(f"{condition.value} is not a technical condition")
+        self._advance(t)
+        key = (source, condition)
+        if key in self._alarms:
+            return []
+        return [self._raise_technical(key, t, message or source)]
+
+    def technical_resolved(
+        self, condition: Condition, source: str, t: float
+    ) -> list[AlarmTransition]:
+        self._advance(t)
+        return self._end_technical((source, condition), t)
+
+    # -- staff actions ---------------------------------------------------------------
+
+    def acknowledge(
+        self, by: str, t: float, channel: str | None = None, condition: Condition | None = None
+    ) -> list[AlarmTransition]:
+        """Silence the current conditions (all, or one channel/condition) and say who.
+
+        A latched alarm whose condition has ended is cleared by it; a new or escalated
+        condition sounds again.
+        """
+        self._advance(t)
+        out: list[AlarmTransition] = []
+        for key, alarm in list(self._alarms.items()):
+            if not alarm.audible:
+                continue
+            if channel is not None and key[0] != channel:
+                continue
+            if condition is not None and key[1] != condition:
+                continue
+            alarm.acknowledged_by = by
+            alarm.acknowledged_at = t
+            out.append(
+                self._record(
+                    alarm,
+                    t,
+                    TransitionKind.ACKNOWLEDGED,
+                    f"{alarm.message} (acknowledged by {by})",
+                    by=by,
+                )
+            )
+            if not alarm.condition_present:
+                out.append(self._clear(alarm, t))
+        return out
+
+    def pause_audio(self, by: str, t: float, duration_s: float | None = None) -> AlarmTransition:
+        """Pause all alarm sound for the clinic's pause time; it returns if conditions persist."""
+        self._advance(t)
+        duration = self._settings.audio_pause_s if duration_s is None else duration_s
+        if not (math.isfinite(duration) and duration > 0):
+            raise ValueError(f"audio pause must be a number of seconds > 0, got {duration!r}")
+        self._audio_paused_until = t + duration
+        top = self._highest_audible()
+        return AlarmTransition(
+            t=t,
+            channel=ALARM_SYSTEM,
+            priority=top or Priority.LOW,
+            kind=AlarmKind.TECHNICAL,
+            condition=Condition.AUDIO_PAUSED,
+            transition=TransitionKind.AUDIO_PAUSED,
+            value=duration,
+            limit=None,
+            message=f"Alarm audio paused for {_fmt(duration)} s by {by}",
+            by=by,
+        )
+
+    # -- state for the UI ------------------------------------------------------------
+
+    def active_alarms(self) -> list[AlarmState]:
+        """Alarms signalling now, highest priority first, then oldest first."""
+        states = [a.state() for a in self._alarms.values()]
+        states.sort(key=lambda s: (-s.priority.rank, s.started))
+        return states
+
+    def audio_state(self) -> AudioState:
+        return AudioState(self._highest_audible(), self.audio_paused_until)
+
+    @property
+    def audio_paused_until(self) -> float | None:
+        until = self._audio_paused_until
+        if until is not None and self._now is not None and self._now >= until:
+            return None
+        return until
+
+    # -- internals -----------------------------------------------------------------
+
+    def _advance(self, t: float) -> None:
+        if self._now is None or t > self._now:
+            self._now = t
+
+    def _rebuild_trackers(self) -> None:
+        """Group the rules per (channel, condition), keeping what trackers already know."""
+        old = self._trackers
+        self._trackers = {}
+        for rule in self._limits.rules:
+            key = (rule.channel, rule.condition)
+            tracker = self._trackers.get(key)
+            if tracker is None:
+                previous = old.get(key)
+                tracker = _Tracker(rule.channel, rule.condition, [])
+                if previous is not None:
+                    tracker.since = previous.since
+                    tracker.clear_since = previous.clear_since
+                    tracker.last_value = previous.last_value
+                self._trackers[key] = tracker
+            tracker.rules.append(rule)
+        for tracker in self._trackers.values():
+            tracker.rules.sort(key=lambda r: r.priority.rank)
+            ranks = {r.priority for r in tracker.rules}
+            tracker.since = {p: s for p, s in tracker.since.items() if p in ranks}
+
+    def _thresholds(self, tracker: _Tracker) -> list[tuple[Priority, float]]:
+        baseline = self._baselines.get(tracker.channel)
+        out: list[tuple[Priority, float]] = []
+        for rule in tracker.rules:
+            limit = rule.absolute(baseline)
+            if limit is not None:
+                out.append((rule.priority, limit))
+        return out
+
+    def _gap(self, channel: str) -> list[AlarmTransition]:
+        """No usable value: pending delays restart; alarms stay as they are."""
+        for tracker in self._trackers.values():
+            if tracker.channel == channel:
+                tracker.since.clear()
+                tracker.clear_since = None
+        return []
+
+    def _on_value(self, tracker: _Tracker, t: float, value: float) -> list[AlarmTransition]:
+        above = tracker.rules[0].alarms_above
+        thresholds = self._thresholds(tracker)
+        active = {p for p, _ in thresholds}
+        for p in list(tracker.since):
+            if p not in active:
+                del tracker.since[p]
+        for priority, limit in thresholds:
+            beyond = value > limit if above else value < limit
+            if beyond:
+                tracker.since.setdefault(priority, t)
+            else:
+                tracker.since.pop(priority, None)
+        tracker.last_value = value
+        alarm = self._alarms.get((tracker.channel, tracker.condition))
+        if alarm is not None:
+            alarm.value = value
+            if alarm.condition_present:
+                margin = self._limits.hysteresis_for(tracker.channel)
+                still = any(
+                    (value > limit - margin) if above else (value < limit + margin)
+                    for _, limit in thresholds
+                )
+                if still:
+                    tracker.clear_since = None
+                elif tracker.clear_since is None:
+                    tracker.clear_since = t
+        return self._evaluate(tracker, t)
+
+    def _evaluate(self, tracker: _Tracker, t: float) -> list[AlarmTransition]:
+        delay = self._limits.delay_for(tracker.channel)
+        matured = [p for p, s in tracker.since.items() if t - s + _EPSILON_S >= delay]
+        top = max(matured, key=lambda p: p.rank) if matured else None
+        key = (tracker.channel, tracker.condition)
+        alarm = self._alarms.get(key)
+        if alarm is None:
+            if top is None:
+                return []
+            tracker.clear_since = None
+            return [self._raise_physiological(tracker, top, t)]
+        out: list[AlarmTransition] = []
+        if top is not None:
+            if not alarm.condition_present:
+                alarm.condition_present = True  # back while still latched: the same alarm
+                tracker.clear_since = None
+            if top.rank > alarm.priority.rank:
+                out.append(self._escalate_physiological(tracker, alarm, top, t, None))
+        if not alarm.condition_present:
+            return out
+        clear_delay = self._limits.clear_delay_for(tracker.channel)
+        if tracker.clear_since is not None and t - tracker.clear_since + _EPSILON_S >= clear_delay:
+            tracker.clear_since = None
+            return out + self._condition_ended(alarm, t)
+        after = self._settings.escalate_after_s.get(alarm.priority)
+        higher = alarm.priority.next_higher()
+        if after is not None and higher is not None and t - alarm.priority_since >= after:
+            out.append(self._escalate_physiological(tracker, alarm, higher, t, after))
+        return out
+
+    def _condition_ended(self, alarm: _Alarm, t: float) -> list[AlarmTransition]:
+        alarm.condition_present = False
+        if self._settings.latching and alarm.acknowledged_by is None:
+            return []  # latched: keeps signalling until someone acknowledges it
+        return [self._clear(alarm, t)]
+
+    def _limit_for(self, tracker: _Tracker, priority: Priority) -> float | None:
+        for p, limit in self._thresholds(tracker):
+            if p == priority:
+                return limit
+        return None
+
+    def _physio_message(self, tracker: _Tracker, priority: Priority, limit: float | None) -> str:
+        info = CHANNELS[tracker.channel]
+        value = tracker.last_value
+        shown = "?" if value is None else _fmt(value, info.decimals)
+        unit = f" {info.display_unit}" if info.display_unit else ""
+        above = tracker.rules[0].alarms_above
+        text = f"{priority.marker} {info.label} {shown}{unit}"
+        if limit is not None:
+            text += f" {'>' if above else '<'} {_fmt(limit)}"
+        baseline = self._baselines.get(tracker.channel)
+        if tracker.rules[0].relative and baseline is not None and limit is not None:
+            text += f" (baseline {_fmt(baseline)} {'+' if above else '-'}"
+            text += f"{_fmt(abs(limit - baseline))})"
+        return text
+
+    def _raise_physiological(
+        self, tracker: _Tracker, priority: Priority, t: float
+    ) -> AlarmTransition:
+        limit = self._limit_for(tracker, priority)
+        alarm = _Alarm(
+            key=(tracker.channel, tracker.condition),
+            kind=AlarmKind.PHYSIOLOGICAL,
+            priority=priority,
+            started=t,
+            priority_since=t,
+            value=tracker.last_value,
+            limit=limit,
+            message=self._physio_message(tracker, priority, limit),
+        )
+        self._alarms[alarm.key] = alarm
+        self._sound_again()
+        return self._record(alarm, t, TransitionKind.RAISED, alarm.message)
+
+    def _escalate_physiological(
+        self,
+        tracker: _Tracker,
+        alarm: _Alarm,
+        priority: Priority,
+        t: float,
+        after_s: float | None,
+    ) -> AlarmTransition:
+        # escalated by time: keep showing the limit that was actually crossed
+        limit = alarm.limit if after_s is not None else self._limit_for(tracker, priority)
+        alarm.priority = priority
+        alarm.priority_since = t
+        alarm.limit = limit
+        alarm.message = self._physio_message(tracker, priority, limit)
+        if after_s is not None:
+            alarm.message += f", for over {_fmt(after_s)} s"
+        alarm.acknowledged_by = None  # an escalated condition sounds again
+        alarm.acknowledged_at = None
+        self._sound_again()
+        return self._record(alarm, t, TransitionKind.ESCALATED, alarm.message)
+
+    def _raise_technical(self, key: Key, t: float, detail: str) -> AlarmTransition:
+        priority = self._settings.priority_of(key[1])
+        text = _TECHNICAL_TEXT.get(key[1], key[1].value.replace("_", " ").capitalize())
+        alarm = _Alarm(
+            key=key,
+            kind=AlarmKind.TECHNICAL,
+            priority=priority,
+            started=t,
+            priority_since=t,
+            value=None,
+            limit=None,
+            message=f"{priority.marker} {text}: {detail}",
+        )
+        self._alarms[key] = alarm
+        self._sound_again()
+        return self._record(alarm, t, TransitionKind.RAISED, alarm.message)
+
+    def _end_technical(self, key: Key, t: float) -> list[AlarmTransition]:
+        alarm = self._alarms.get(key)
+        if alarm is None:
+            return []
+        return [self._clear(alarm, t)]
+
+    def _clear(self, alarm: _Alarm, t: float) -> AlarmTransition:
+        del self._alarms[alarm.key]
+        text = alarm.message.lstrip("* ")
+        return self._record(alarm, t, TransitionKind.CLEARED, f"Cleared: {text}")
+
+    def _record(
+        self,
+        alarm: _Alarm,
+        t: float,
+        transition: TransitionKind,
+        message: str,
+        by: str | None = None,
+    ) -> AlarmTransition:
+        return AlarmTransition(
+            t=t,
+            channel=alarm.key[0],
+            priority=alarm.priority,
+            kind=alarm.kind,
+            condition=alarm.key[1],
+            transition=transition,
+            value=alarm.value,
+            limit=alarm.limit,
+            message=message,
+            by=by,
+        )
+
+    def _sound_again(self) -> None:
+        if self._settings.new_alarm_ends_audio_pause:
+            self._audio_paused_until = None
+
+    def _highest_audible(self) -> Priority | None:
+        audible = [a.priority for a in self._alarms.values() if a.audible]
+        return max(audible, key=lambda p: p.rank) if audible else None

@@ -1,0 +1,413 @@
+"""Alarm engine behaviour, one rule per test, driven with explicit times."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from alarm_test_support import (
+    HR_HIGH,
+    HR_MEDIUM,
+    SPO2_HIGH,
+    SPO2_MEDIUM,
+    SYS_HIGH,
+    SYS_RISE,
+    T0,
+    limits,
+    only,
+    reading,
+    settings,
+)
+
+from kapdesk.domain.alarms import (
+    AlarmEngine,
+    AlarmKind,
+    AlarmTransition,
+    ChannelTiming,
+    Condition,
+    LimitError,
+    Priority,
+    TransitionKind,
+)
+from kapdesk.domain.readings import INVALID, SENSOR_OFF
+
+RAISED, CLEARED, ESCALATED = (
+    TransitionKind.RAISED,
+    TransitionKind.CLEARED,
+    TransitionKind.ESCALATED,
+)
+
+
+def feed(engine: AlarmEngine, channel: str, values: list[float], start: float = 0.0):
+    """One value a second from ``start``, ticking at each reading's time as replay does."""
+    out: list[AlarmTransition] = []
+    for i, v in enumerate(values):
+        r = reading(channel, v, start + i)
+        out += engine.tick(r.t) + engine.on_reading(r)
+    return out
+
+
+# -- condition delay and immediacy -------------------------------------------------------
+
+
+def test_continuous_alarm_waits_for_the_delay_then_raises_on_the_first_tick_after_it():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=10))
+    assert engine.on_reading(reading("spo2", 90, 0)) == []
+    assert engine.tick(T0 + 9.95) == []
+    raised = engine.tick(T0 + 10.0)
+    assert [(t.transition, t.priority, t.t) for t in raised] == [(RAISED, Priority.MEDIUM, T0 + 10)]
+    assert raised[0].value == 90 and raised[0].limit == 92
+    assert raised[0].message == "** SpO₂ 90 % < 92"
+
+
+def test_alarm_raised_by_the_reading_that_completes_the_delay():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=5))
+    out = feed(engine, "spo2", [97, 91, 91, 91, 91, 91, 90])
+    # the tick at 6 s (before that reading is judged) finds 91 beyond the limit for 5 s
+    assert [(t.transition, t.t - T0, t.value) for t in out] == [(RAISED, 6.0, 91)]
+
+
+def test_single_sample_spike_is_suppressed():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, SPO2_HIGH, delay_s=5))
+    out = feed(engine, "spo2", [97, 80, 97, 97, 97, 97, 97, 97, 97, 97])
+    assert out == []
+    assert engine.active_alarms() == []
+
+
+def test_nibp_reading_alarms_at_once():
+    engine = AlarmEngine(limits(SYS_HIGH, delay_s=30))
+    out = engine.on_reading(reading("nibp_systolic", 185, 0))
+    assert [(t.transition, t.priority, t.t, t.value) for t in out] == [
+        (RAISED, Priority.HIGH, T0, 185)
+    ]
+    assert out[0].message == "*** NIBP systolic 185 mmHg > 180"
+
+
+def test_nan_is_a_gap_that_restarts_the_delay():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=3))
+    # without the gap the alarm would be raised at 3 s; after it the run starts at 3 s
+    assert feed(engine, "spo2", [90, 90, math.nan, 90, 90, 90]) == []
+    [raised] = engine.tick(T0 + 6)
+    assert raised.transition is RAISED
+
+
+# -- hysteresis, latching -----------------------------------------------------------------
+
+
+def test_value_hovering_on_the_limit_does_not_chatter():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=2, hysteresis=2), settings(latching=False))
+    out = feed(engine, "spo2", [91, 91, 91] + [92, 91.5, 93, 91, 93.9, 92.5] * 5)
+    assert len(only(out, RAISED)) == 1
+    assert only(out, CLEARED) == []
+    cleared = feed(engine, "spo2", [94], start=100)
+    assert [(t.transition, t.value) for t in cleared] == [(CLEARED, 94)]
+
+
+def test_clear_delay_holds_the_alarm_until_the_value_stays_inside():
+    engine = AlarmEngine(
+        limits(SPO2_MEDIUM, delay_s=0, spo2=ChannelTiming(clear_delay_s=3)),
+        settings(latching=False),
+    )
+    feed(engine, "spo2", [90])
+    assert feed(engine, "spo2", [97, 97, 97], start=1) == []
+    assert [t.transition for t in feed(engine, "spo2", [97], start=4)] == [CLEARED]
+
+
+def test_non_latching_alarm_clears_when_the_condition_ends():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=False))
+    out = feed(engine, "spo2", [90, 97])
+    assert [t.transition for t in out] == [RAISED, CLEARED]
+    assert engine.active_alarms() == []
+
+
+def test_latching_alarm_keeps_signalling_until_acknowledged():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=True))
+    out = feed(engine, "spo2", [90, 97, 97])
+    assert [t.transition for t in out] == [RAISED]
+    [state] = engine.active_alarms()
+    assert state.latched and state.audible
+    assert engine.audio_state().sounding is Priority.MEDIUM
+    acked = engine.acknowledge("RN Jones", T0 + 5)
+    assert [(t.transition, t.by) for t in acked] == [
+        (TransitionKind.ACKNOWLEDGED, "RN Jones"),
+        (CLEARED, None),
+    ]
+    assert engine.active_alarms() == []
+
+
+def test_latched_alarm_acknowledged_while_present_clears_when_condition_ends():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=True))
+    feed(engine, "spo2", [90])
+    engine.acknowledge("Dr Li", T0 + 1)
+    assert [t.transition for t in feed(engine, "spo2", [97], start=2)] == [CLEARED]
+
+
+# -- acknowledge, audio pause -------------------------------------------------------------
+
+
+def test_acknowledge_silences_the_current_condition_only():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, SPO2_HIGH, HR_MEDIUM, delay_s=0))
+    feed(engine, "spo2", [90])
+    [ack] = engine.acknowledge("RN Jones", T0 + 1)
+    assert (ack.channel, ack.by, ack.t) == ("spo2", "RN Jones", T0 + 1)
+    [state] = engine.active_alarms()
+    assert (state.acknowledged_by, state.acknowledged_at, state.audible) == (
+        "RN Jones",
+        T0 + 1,
+        False,
+    )
+    assert engine.audio_state().highest_audible is None
+    # a new condition on another channel sounds
+    feed(engine, "heart_rate", [130], start=2)
+    assert engine.audio_state().sounding is Priority.MEDIUM
+    engine.acknowledge("RN Jones", T0 + 3, channel="heart_rate")
+    assert engine.audio_state().sounding is None
+    # an escalated condition sounds again
+    out = feed(engine, "spo2", [85], start=4)
+    assert [(t.transition, t.priority) for t in out] == [(ESCALATED, Priority.HIGH)]
+    assert engine.audio_state().sounding is Priority.HIGH
+    spo2 = next(s for s in engine.active_alarms() if s.channel == "spo2")
+    assert spo2.audible and spo2.acknowledged_by is None
+
+
+def test_audio_pause_expires_and_sound_returns_if_the_condition_persists():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(audio_pause_s=120))
+    feed(engine, "spo2", [90])
+    paused = engine.pause_audio("RN Jones", T0 + 1)
+    assert (paused.transition, paused.by, paused.value) == (
+        TransitionKind.AUDIO_PAUSED,
+        "RN Jones",
+        120,
+    )
+    assert engine.audio_paused_until == T0 + 121
+    engine.tick(T0 + 120.9)
+    assert engine.audio_state().sounding is None
+    assert engine.audio_state().highest_audible is Priority.MEDIUM
+    engine.tick(T0 + 121)
+    assert engine.audio_paused_until is None
+    assert engine.audio_state().sounding is Priority.MEDIUM
+
+
+def test_audio_pause_ends_for_a_new_alarm_unless_the_clinic_says_otherwise():
+    for ends, expected in ((True, Priority.MEDIUM), (False, None)):
+        engine = AlarmEngine(
+            limits(SPO2_MEDIUM, HR_MEDIUM, delay_s=0), settings(new_alarm_ends_audio_pause=ends)
+        )
+        feed(engine, "spo2", [90])
+        engine.pause_audio("x", T0 + 1)
+        feed(engine, "heart_rate", [130], start=2)
+        assert engine.audio_state().sounding is expected
+
+
+# -- escalation ---------------------------------------------------------------------------
+
+
+def test_crossing_the_high_limit_escalates_the_existing_alarm():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, SPO2_HIGH, delay_s=2), settings(latching=False))
+    out = feed(engine, "spo2", [91, 91, 91, 86, 86, 86, 95])
+    assert [(t.transition, t.priority, t.t - T0) for t in out] == [
+        (RAISED, Priority.MEDIUM, 2.0),
+        (ESCALATED, Priority.HIGH, 5.0),
+        (CLEARED, Priority.HIGH, 6.0),
+    ]
+    assert out[1].limit == 88 and out[1].message == "*** SpO₂ 86 % < 88"
+
+
+def test_persisting_medium_alarm_escalates_after_the_clinic_time():
+    engine = AlarmEngine(
+        limits(HR_MEDIUM, HR_HIGH, delay_s=0),
+        settings(escalate_after_s={Priority.MEDIUM: 60}),
+    )
+    feed(engine, "heart_rate", [125])
+    assert engine.tick(T0 + 59.9) == []
+    [esc] = engine.tick(T0 + 60)
+    assert (esc.transition, esc.priority, esc.limit) == (ESCALATED, Priority.HIGH, 120)
+    assert len(engine.active_alarms()) == 1
+
+
+# -- technical alarms ---------------------------------------------------------------------
+
+
+def test_signal_lost_after_twice_the_expected_interval_and_cleared_by_data():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, spo2=ChannelTiming(expected_interval_s=1)))
+    engine.on_reading(reading("spo2", 97, 0))
+    assert engine.tick(T0 + 2.0) == []
+    [lost] = engine.tick(T0 + 2.05)
+    assert (lost.kind, lost.condition, lost.channel, lost.transition) == (
+        AlarmKind.TECHNICAL,
+        Condition.SIGNAL_LOST,
+        "spo2",
+        RAISED,
+    )
+    assert engine.tick(T0 + 5) == []  # once, not per tick
+    [back] = engine.on_reading(reading("spo2", 97, 6))
+    assert (back.condition, back.transition) == (Condition.SIGNAL_LOST, CLEARED)
+
+
+def test_nibp_has_no_no_data_alarm():
+    engine = AlarmEngine(limits(SYS_HIGH))
+    engine.on_reading(reading("nibp_systolic", 120, 0))
+    assert engine.tick(T0 + 3600) == []
+
+
+def test_sensor_off_raises_a_technical_alarm_and_no_physiological_one():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0))
+    out = engine.on_reading(reading("spo2", 0, 0, SENSOR_OFF, device="oxi"))
+    assert [(t.kind, t.condition, t.channel, t.transition) for t in out] == [
+        (AlarmKind.TECHNICAL, Condition.SENSOR_OFF, "oxi", RAISED)
+    ]
+    assert engine.on_reading(reading("spo2", 0, 1, SENSOR_OFF, device="oxi")) == []
+    assert engine.tick(T0 + 1.5) == []  # no low-SpO2 alarm from a sensor that is off
+    [back] = engine.on_reading(reading("spo2", 97, 2, device="oxi"))
+    assert (back.condition, back.transition) == (Condition.SENSOR_OFF, CLEARED)
+    assert engine.active_alarms() == []
+
+
+def test_invalid_reading_never_alarms():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0))
+    assert engine.on_reading(reading("spo2", 50, 0, INVALID)) == []
+    assert engine.tick(T0 + 1) == []
+
+
+def test_device_disconnected_and_restored():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, spo2=ChannelTiming(expected_interval_s=1)))
+    engine.on_reading(reading("spo2", 97, 0, device="oxi"))
+    [lost] = engine.device_lost("oxi", T0 + 0.5, "link dropped")
+    assert (lost.condition, lost.channel, lost.kind, lost.priority) == (
+        Condition.DEVICE_DISCONNECTED,
+        "oxi",
+        AlarmKind.TECHNICAL,
+        Priority.MEDIUM,
+    )
+    assert "link dropped" in lost.message
+    assert engine.device_lost("oxi", T0 + 1) == []
+    assert engine.tick(T0 + 10) == []  # no "no data" on top of the disconnection
+    [back] = engine.device_restored("oxi", T0 + 11)
+    assert (back.condition, back.transition) == (Condition.DEVICE_DISCONNECTED, CLEARED)
+
+
+def test_recording_failure_is_a_high_priority_technical_alarm():
+    engine = AlarmEngine(limits(SPO2_MEDIUM))
+    [failed] = engine.technical(Condition.RECORDING_FAILED, "recorder", T0, "disk full")
+    assert (failed.kind, failed.priority, failed.channel) == (
+        AlarmKind.TECHNICAL,
+        Priority.HIGH,
+        "recorder",
+    )
+    assert failed.message == "*** Recording failed: disk full"
+    assert engine.audio_state().sounding is Priority.HIGH
+    [ok] = engine.technical_resolved(Condition.RECORDING_FAILED, "recorder", T0 + 5)
+    assert ok.transition is CLEARED
+    with pytest.raises(ValueError):
+        engine.technical(Condition.BELOW_LOW_LIMIT, "x", T0)
+
+
+def test_technical_and_physiological_alarms_are_kept_apart():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0))
+    feed(engine, "spo2", [90])
+    engine.technical(Condition.AUDIO_UNAVAILABLE, "speaker", T0 + 1)
+    kinds = {s.condition: s.kind for s in engine.active_alarms()}
+    assert kinds == {
+        Condition.BELOW_LOW_LIMIT: AlarmKind.PHYSIOLOGICAL,
+        Condition.AUDIO_UNAVAILABLE: AlarmKind.TECHNICAL,
+    }
+    assert engine.active_alarms()[0].priority is Priority.HIGH  # highest first
+
+
+# -- baseline and limit changes -----------------------------------------------------------
+
+
+def test_rise_from_baseline_is_inactive_until_a_baseline_is_set():
+    engine = AlarmEngine(limits(SYS_HIGH, SYS_RISE), settings(latching=False))
+    assert engine.on_reading(reading("nibp_systolic", 175, 0)) == []
+    engine.set_baseline("nibp_systolic", 130)
+    [raised] = engine.on_reading(reading("nibp_systolic", 171, 300))
+    assert (raised.condition, raised.limit, raised.priority) == (
+        Condition.RISE_FROM_BASELINE,
+        170,
+        Priority.MEDIUM,
+    )
+    assert raised.message == "** NIBP systolic 171 mmHg > 170 (baseline 130 +40)"
+    [cleared] = engine.on_reading(reading("nibp_systolic", 160, 600))
+    assert cleared.transition is CLEARED
+
+
+def test_limit_change_is_recorded_and_judged_at_once():
+    engine = AlarmEngine(limits(HR_MEDIUM, delay_s=0), settings(latching=False))
+    feed(engine, "heart_rate", [125])
+    out = engine.change_limit(
+        "heart_rate", Condition.ABOVE_HIGH_LIMIT, Priority.MEDIUM, 130, "Dr Li", T0 + 1
+    )
+    assert [(t.transition, t.by, t.value, t.limit) for t in out] == [
+        (TransitionKind.LIMIT_CHANGED, "Dr Li", 120, 130),
+        (CLEARED, None, 125, 120),
+    ]
+    assert "120 -> 130 by Dr Li" in out[0].message
+    assert engine.limits.rule("heart_rate", Condition.ABOVE_HIGH_LIMIT, Priority.MEDIUM)
+
+
+def test_a_limit_change_that_makes_no_sense_is_refused_and_changes_nothing():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, SPO2_HIGH))
+    before = engine.limits
+    with pytest.raises(LimitError, match="less severe"):
+        engine.change_limit("spo2", Condition.BELOW_LOW_LIMIT, Priority.HIGH, 95, "x", T0)
+    assert engine.limits is before
+
+
+# -- records ------------------------------------------------------------------------------
+
+
+def test_transition_dict_is_json_ready_with_utc_time():
+    engine = AlarmEngine(limits(SPO2_HIGH, delay_s=0))
+    [raised] = feed(engine, "spo2", [86])
+    d = raised.to_dict()
+    assert d == {
+        "t": "2026-11-29T13:00:00.000000Z",
+        "channel": "spo2",
+        "priority": "high",
+        "kind": "physiological",
+        "condition": "below_low_limit",
+        "transition": "raised",
+        "value": 86.0,
+        "limit": 88.0,
+        "message": "*** SpO₂ 86 % < 88",
+        "by": None,
+    }
+    assert AlarmTransition.from_dict(d) == raised
+
+
+def test_time_escalation_keeps_the_crossed_limit_in_its_message():
+    engine = AlarmEngine(
+        limits(HR_MEDIUM, HR_HIGH, delay_s=0),
+        settings(escalate_after_s={Priority.MEDIUM: 30}),
+    )
+    feed(engine, "heart_rate", [125])
+    engine.acknowledge("RN Jones", T0 + 1)
+    [esc] = engine.tick(T0 + 30)
+    assert esc.message == "*** Heart rate 125 bpm > 120, for over 30 s"
+    assert engine.audio_state().sounding is Priority.HIGH  # escalation sounds again
+
+
+def test_latched_condition_that_returns_is_the_same_alarm():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=True))
+    out = feed(engine, "spo2", [90, 97, 90, 97])
+    assert [t.transition for t in out] == [RAISED]
+    assert len(engine.active_alarms()) == 1
+
+
+def test_acknowledge_can_target_one_condition():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, HR_MEDIUM, delay_s=0))
+    feed(engine, "spo2", [90])
+    feed(engine, "heart_rate", [130], start=1)
+    [ack] = engine.acknowledge("Dr Li", T0 + 2, condition=Condition.ABOVE_HIGH_LIMIT)
+    assert ack.channel == "heart_rate"
+    audible = {s.channel: s.audible for s in engine.active_alarms()}
+    assert audible == {"spo2": True, "heart_rate": False}
+    assert engine.acknowledge("Dr Li", T0 + 3, channel="heart_rate") == []  # already silent
+
+
+def test_pause_audio_rejects_a_nonsense_duration():
+    engine = AlarmEngine(limits(SPO2_MEDIUM))
+    with pytest.raises(ValueError, match="audio pause"):
+        engine.pause_audio("x", T0, duration_s=-5)
+    assert engine.audio_paused_until is None
