@@ -127,6 +127,10 @@ class AlarmService(threading.Thread):
             lambda e: e.change_limit(channel, condition, priority, threshold, by, self._clock())
         )
 
+    def replace_limits(self, limits: AlarmLimits) -> Future[None]:
+        """The session's protocol limits, when a session with another protocol starts."""
+        return self._call(lambda e: e.replace_limits(limits))
+
     def set_baseline(self, channel: str, value: float) -> Future[None]:
         return self._call(lambda e: e.set_baseline(channel, value))
 

@@ -39,6 +39,10 @@ def run_app(args: argparse.Namespace) -> int:
         runtime.start_demo()
     window = MainWindow(runtime, demo=args.demo)
     window.show()
+    if not args.demo and not args.screenshot:
+        from kapdesk.ui.resume import offer_resume
+
+        offer_resume(runtime, window)  # a session left open by a crash or a closed app
     status = 0
     if args.screenshot:
         target = Path(args.screenshot)

@@ -16,9 +16,15 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from devices.emulated_monitor import EmulatedMonitor
+from kapdesk.acquisition.device_manager import DeviceManager
 from kapdesk.acquisition.emulated_source import EmulatedSource
 from kapdesk.acquisition.ingest import IngestHub
-from kapdesk.alarm_limits import find_protocol, load_clinic_settings, load_protocol_alarms
+from kapdesk.alarm_limits import (
+    AlarmConfigError,
+    find_protocol,
+    load_clinic_settings,
+    load_protocol_alarms,
+)
 from kapdesk.alarm_service import AlarmService
 from kapdesk.demo import DemoScript, demo_patient, emulated_patient
 from kapdesk.domain.alarms import AlarmEngine, AlarmSettings, Condition
@@ -45,6 +51,8 @@ class Runtime:
     controller: SessionController
     alarms: AlarmService
     alarm_settings: AlarmSettings
+    devices: DeviceManager
+    protocol: str = "im-ketamine"  # whose alarm limits are in force
     staff: str = field(default_factory=getpass.getuser)  # who acknowledges; accounts come later
     demo_script: DemoScript | None = None
     sources: list[Source] = field(default_factory=list)
@@ -77,16 +85,30 @@ class Runtime:
         hub.subscribe(trends.add)
         alarms.add_listener(lambda tr: recorder.record_alarm(tr.to_dict(), tr.t))
         controller = SessionController(recorder, clock)
-        rt = cls(engine, clock, hub, recorder, trends, controller, alarms, settings)
+        devices = DeviceManager(hub, clock.now)
+        rt = cls(
+            engine, clock, hub, recorder, trends, controller, alarms, settings, devices, protocol
+        )
         controller.add_listener(rt._on_session_event)
         recorder.start()
         alarms.start()
         return rt
 
     def _on_session_event(self, event: SessionEvent) -> None:
-        """A recorded pre-dose baseline also sets the alarm engine's relative limits."""
+        """Keep the alarm engine in step with the session: its protocol's limits when it
+        starts or resumes, and the pre-dose baseline for the relative limits."""
         if event.kind == "baseline":
             self.alarms.set_baseline(str(event.data["channel"]), float(event.data["value"]))
+        elif event.kind in ("session_started", "session_resumed"):
+            session = self.controller.session
+            if session is not None and session.protocol != self.protocol:
+                try:
+                    limits = load_protocol_alarms(find_protocol(session.protocol)).limits
+                except AlarmConfigError as exc:  # keep the limits in force; say why
+                    log.warning("alarm limits stay those of %s: %s", self.protocol, exc)
+                    return
+                self.protocol = session.protocol
+                self.alarms.replace_limits(limits)
 
     def start_demo(self, seed: int = 1, devices: str = "emulated") -> None:
         """Demo patient, emulated monitors, and the scripted session.
@@ -105,7 +127,7 @@ class Runtime:
         else:
             from kapdesk.acquisition.emulated_devices import EmulatedDevices
 
-            self.sources.append(EmulatedDevices(patient, self.hub, self.clock).start())
+            self.sources.append(EmulatedDevices(patient, self.devices, self.clock).start())
 
     def current_baseline(self) -> dict[str, float]:
         """Latest values of the channels a baseline is taken from (pre-dose)."""
@@ -128,6 +150,7 @@ class Runtime:
         for source in self.sources:
             source.stop()
         self.sources.clear()
+        self.devices.stop_all()
         self.recorder.stop()
         log.info(
             "recorder stopped: %d readings, %d events/alarms written",

@@ -19,6 +19,7 @@ every open and again whenever the link falls silent.
 from __future__ import annotations
 
 import logging
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -175,7 +176,9 @@ class SerialMonitorConnection:
             while not self._stop.is_set():
                 try:
                     port = self._open()
-                except (serial.SerialException, OSError, ValueError) as exc:
+                except (serial.SerialException, OSError, ValueError, termios.error) as exc:
+                    # termios.error is not an OSError: a port that refuses its settings
+                    # (a flaky USB bridge, a pty) is an open failure to retry, not a crash.
                     self.counters.open_failures += 1
                     self._set_state(LinkState.DISCONNECTED, f"cannot open {self.port}: {exc}")
                 else:

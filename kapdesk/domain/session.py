@@ -129,6 +129,26 @@ class Session:
         self._require_running()
         return SessionEvent(t, kind, self.phase.id if self.phase else None, dict(data or {}))
 
+    def restore(self, events: Sequence[SessionEvent]) -> None:
+        """Rebuild the state from a recorded timeline (resuming after a restart).
+
+        Only the state changes are replayed; the events themselves stay as recorded.
+        """
+        ids = [p.id for p in self.phases]
+        for ev in events:
+            if ev.kind == "session_started":
+                self.state, self.started_at = SessionState.IN_PROGRESS, ev.t
+            elif ev.kind == "phase_entered" and ev.phase is not None:
+                if ev.phase not in ids:
+                    raise SessionStateError(
+                        f"the record enters phase {ev.phase!r}, which the protocol lacks ({ids})"
+                    )
+                self.phase_index, self.phase_started_at = ids.index(ev.phase), ev.t
+            elif ev.kind == "session_completed":
+                self.state, self.ended_at = SessionState.COMPLETED, ev.t
+            elif ev.kind == "session_aborted":
+                self.state, self.ended_at = SessionState.ABORTED, ev.t
+
     # -- internals ------------------------------------------------------------------------
 
     def _require_running(self) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -26,10 +27,13 @@ from kapdesk.domain.session import SessionEvent
 from kapdesk.runtime import Runtime
 from kapdesk.ui.alarm_sound import AlarmSounder
 from kapdesk.ui.alarm_views import AlarmList, AlarmLog
+from kapdesk.ui.devices_panel import DevicesPanel
+from kapdesk.ui.journal_patient import PatientJournalWindow
+from kapdesk.ui.journal_review import JournalReviewWindow
 from kapdesk.ui.limits_dialog import LimitsDialog
 from kapdesk.ui.monitor_view import MonitorView
+from kapdesk.ui.session_panel import SessionPanel, marker_label
 from kapdesk.ui.theme import DARK, Theme
-from kapdesk.ui.trend_plots import EVENT_LABELS
 
 FRAME_MS = 33  # ~30 frames/s: the GUI pulls whatever arrived since the last frame
 
@@ -93,6 +97,7 @@ class MainWindow(QMainWindow):
         self.monitor = MonitorView(runtime, theme)
         self.monitor.detach_requested.connect(self.toggle_detached)
         self.monitor.limits_requested.connect(self.edit_limits)
+        self.monitor.devices_requested.connect(self.show_devices)
         self.monitor.banner.acknowledge_clicked.connect(self.acknowledge)
         self.monitor.banner.pause_clicked.connect(self.pause_audio)
         self.monitor_slot = QVBoxLayout()
@@ -103,6 +108,20 @@ class MainWindow(QMainWindow):
         self.monitor_slot.addWidget(self.detached_note)
         root.addLayout(self.monitor_slot, 1)
         self.detached: DetachedMonitor | None = None
+        self.session_panel = SessionPanel(runtime)
+        dock = QDockWidget("Session", self)
+        dock.setObjectName("sessionDock")
+        dock.setWidget(self.session_panel)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.devices_panel: DevicesPanel | None = None
+        self.journal_windows: list[QMainWindow] = []
+        self.demo = demo
+        self._frames = 0
+        self._menus()
 
         self.timeline = QListWidget()
         self.timeline.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -135,6 +154,18 @@ class MainWindow(QMainWindow):
         self._timer.start(FRAME_MS)
         self.refresh()
 
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        view = bar.addMenu("&View")
+        view.addAction("Devices\u2026", self.show_devices)
+        view.addAction("Detach or attach the monitor", self.toggle_detached)
+        view.addAction("Full screen (F11)", self.toggle_full_screen)
+        journal = bar.addMenu("&Journal")
+        journal.addAction(
+            "Patient journal for this patient (patient mode)\u2026", self.open_patient_journal
+        )
+        journal.addAction("Journal review\u2026", self.open_journal_review)
+
     def _header(self, demo: bool) -> QFrame:
         header = QFrame(objectName="panel")
         hl = QHBoxLayout(header)
@@ -165,6 +196,10 @@ class MainWindow(QMainWindow):
         rt.tick()
         now = rt.clock.now()
         self.monitor.refresh(FRAME_MS)
+        self._frames += 1
+        panel = self.devices_panel
+        if panel is not None and panel.isVisible() and self._frames % 15 == 0:
+            panel.refresh(now)  # twice a second is plenty for a status table
         alarms = rt.alarms.active_alarms()
         self.sounder.set_sounding(rt.alarms.audio_state().sounding)
         self.physiological.show_alarms(alarms)
@@ -217,6 +252,28 @@ class MainWindow(QMainWindow):
                 rule.channel, rule.condition, rule.priority, value, by=who
             )
 
+    def show_devices(self) -> None:
+        if self.devices_panel is None:
+            self.devices_panel = DevicesPanel(self.runtime.devices)
+        self.devices_panel.refresh(self.runtime.clock.now())
+        self.devices_panel.show()
+        self.devices_panel.raise_()
+
+    def open_patient_journal(self) -> None:
+        """Patient mode for the current patient: locked down, leaving needs the staff PIN."""
+        patient = self.runtime.controller.patient
+        if patient is None or patient.id is None:
+            self.statusBar().showMessage("Open a session first: patient mode is per patient.")
+            return
+        win = PatientJournalWindow(self.runtime, patient.id, demo=self.demo)
+        self.journal_windows.append(win)
+        win.show()
+
+    def open_journal_review(self) -> None:
+        win = JournalReviewWindow(self.runtime, self.runtime.staff)
+        self.journal_windows.append(win)
+        win.show()
+
     def toggle_detached(self) -> None:
         """Move the monitor to its own window (for a second screen), or back."""
         if self.detached is None:
@@ -262,12 +319,22 @@ class MainWindow(QMainWindow):
             return
         stamp = datetime.fromtimestamp(event.t).strftime("%H:%M:%S")  # local, as the clinic reads
         self.timeline.insertItem(0, f"{stamp}   {describe(event)}")
-        if event.kind in EVENT_LABELS:
-            label = EVENT_LABELS[event.kind] or str(event.phase or "").capitalize()
+        label = marker_label(event)
+        if label:
+            if event.kind == "phase_entered":  # short: the marker text runs up the plot
+                label = str(event.phase or label).replace("_", " ").capitalize()
             self.monitor.plots.add_event_marker(event, label)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
         if self.detached is not None:
             self.detached.close()
+        if self.devices_panel is not None:
+            self.devices_panel.close()
+        for win in self.journal_windows:
+            force_close = getattr(win, "force_close", None)
+            if force_close is not None:  # patient mode saves what was typed, then closes
+                force_close()
+            else:
+                win.close()
         super().closeEvent(event)

@@ -27,6 +27,7 @@ WINDOWS: list[tuple[str, float | None]] = [
 class MonitorView(QWidget):
     detach_requested = Signal()
     limits_requested = Signal()
+    devices_requested = Signal()
 
     def __init__(self, runtime: Runtime, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +47,9 @@ class MonitorView(QWidget):
         self.window_choice.currentIndexChanged.connect(self._window_changed)
         bar.addWidget(self.window_choice)
         bar.addStretch(1)
+        self.devices_button = QPushButton("Devices\u2026")
+        self.devices_button.clicked.connect(self.devices_requested)
+        bar.addWidget(self.devices_button)
         self.limits_button = QPushButton("Alarm limits\u2026")
         self.limits_button.clicked.connect(self.limits_requested)
         self.detach_button = QPushButton("Detach monitor")

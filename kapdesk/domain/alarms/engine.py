@@ -132,6 +132,12 @@ class AlarmEngine:
     def settings(self) -> AlarmSettings:
         return self._settings
 
+    def replace_limits(self, limits: AlarmLimits) -> None:
+        """Use another protocol's limits (the session's own); what the trackers already
+        know of each channel carries over, so no delay restarts."""
+        self._limits = limits
+        self._rebuild_trackers()
+
     def set_baseline(self, channel: str, value: float) -> None:
         """The patient's own pre-dose value; baseline-relative limits start working."""
         if not math.isfinite(value):

@@ -1,0 +1,112 @@
+"""``kapdesk journal``: export a patient's journal, set the staff PIN, create the demo.
+
+kapdesk journal export --patient ID [--format md|html] [-o FILE] [--for therapist|patient]
+kapdesk journal set-pin            (asks twice, stores only a salted scrypt hash)
+kapdesk journal demo               (demo patient, session and two entries; prints ids)
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from kapdesk.domain.access import AccessDenied, Actor
+from kapdesk.domain.staff_pin import PinError, hash_pin
+from kapdesk.storage.database import DatabaseError, open_database
+from kapdesk.storage.journal_export import journal_html, journal_markdown
+from kapdesk.storage.journal_store import JournalStore
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("journal", help="integration journal: export, staff PIN, demo")
+    jsub = p.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
+
+    ep = jsub.add_parser("export", help="write a patient's journal as a readable file")
+    ep.add_argument("--patient", type=int, required=True, metavar="ID")
+    ep.add_argument("--format", choices=["md", "html"], default="md")
+    ep.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    ep.add_argument(
+        "--for",
+        dest="reader",
+        choices=["therapist", "patient"],
+        default="therapist",
+        help="therapist: private entries appear without text (default); patient: the "
+        "patient's own complete copy",
+    )
+    ep.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    ep.set_defaults(func=run_export)
+
+    sp = jsub.add_parser("set-pin", help="set the staff PIN that leaves patient mode")
+    sp.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    sp.set_defaults(func=run_set_pin)
+
+    dp = jsub.add_parser("demo", help="create the demo patient, session and journal entries")
+    dp.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    dp.set_defaults(func=run_demo)
+
+
+def _store(args: argparse.Namespace) -> JournalStore | None:
+    try:
+        return JournalStore(open_database(getattr(args, "database_url", None)))
+    except DatabaseError as exc:
+        print(f"kapdesk: {exc}", file=sys.stderr)
+        return None
+
+
+def run_export(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if store is None:
+        return 2
+    reader = (
+        Actor.patient(args.patient)
+        if args.reader == "patient"
+        else Actor.therapist(getpass.getuser())
+    )
+    render = journal_html if args.format == "html" else journal_markdown
+    try:
+        document = render(store, reader, args.patient)
+    except (LookupError, AccessDenied) as exc:
+        print(f"kapdesk: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        tmp = Path(args.output + ".part")
+        tmp.write_text(document, encoding="utf-8")
+        tmp.replace(args.output)  # never leave a half-written export under the real name
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
+def run_set_pin(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if store is None:
+        return 2
+    pin = getpass.getpass("New staff PIN: ")
+    if getpass.getpass("Again: ") != pin:
+        print("kapdesk: the two PINs differ; nothing changed", file=sys.stderr)
+        return 1
+    try:
+        store.set_staff_pin_hash(hash_pin(pin))
+    except PinError as exc:
+        print(f"kapdesk: {exc}", file=sys.stderr)
+        return 1
+    print("staff PIN set (stored as a salted scrypt hash)")
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from kapdesk.journal_demo import create_demo_journal, create_demo_session
+
+    store = _store(args)
+    if store is None:
+        return 2
+    patient_id, session_id = create_demo_session(store.engine)
+    demo = create_demo_journal(store, patient_id, session_id)
+    print(f"demo patient {patient_id}, session {session_id}")
+    print(f"shared entry {demo.shared_entry_id}, private entry {demo.private_entry_id}")
+    print("staff PIN for demo mode: 0000 (unless one was already set)")
+    print(f"try: kapdesk journal export --patient {patient_id}")
+    return 0

@@ -1,0 +1,189 @@
+"""Loads dosing protocols and rating scales from the clinic's resource files.
+
+Files are TOML (read with the standard library's ``tomllib``); the domain builds and
+validates the models. Every error names the file, the field path and, where it can be
+found, the line, because the reader is a clinic administrator with a text editor.
+``tomllib`` reports lines only for syntax errors, so for a field that is present but
+wrong the line is located by scanning the file's table headers and keys (``locate``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kapdesk.alarm_limits import AlarmConfigError, find_protocol, protocols_dir, resources_dir
+from kapdesk.domain.config_errors import ConfigError
+from kapdesk.domain.protocol import Protocol, protocol_from_mapping
+from kapdesk.domain.scales import Scale, scale_from_mapping
+from kapdesk.domain.schedule import CheckKind
+
+
+class ProtocolFileError(ValueError):
+    """A protocol or scale file that cannot be used: file, field, line, problem."""
+
+    def __init__(self, file: Path | str, where: str, problem: str, line: int | None = None):
+        self.file, self.where, self.problem, self.line = str(file), where, problem, line
+        place = self.file + (f":{line}" if line else "")
+        super().__init__(f"{place}: {where}: {problem}" if where else f"{place}: {problem}")
+
+
+@dataclass(frozen=True)
+class ProtocolSet:
+    """A protocol with the scales it uses, all validated together."""
+
+    protocol: Protocol
+    scales: dict[str, Scale]
+    path: Path
+
+
+def scales_dir() -> Path:
+    return resources_dir() / "scales"
+
+
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ProtocolFileError(path, "", e.strerror or str(e)) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:  # its message carries "(at line L, column C)"
+        m = re.search(r"line (\d+)", str(e))
+        raise ProtocolFileError(
+            path, "", f"not valid TOML: {e}", int(m.group(1)) if m else None
+        ) from None
+
+
+def load_scale(name: str | Path) -> Scale:
+    """A scale by id (file stem in ``resources/scales``) or by path."""
+    path = Path(name) if str(name).endswith(".toml") else scales_dir() / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in scales_dir().glob("*.toml"))) or "none"
+        raise ProtocolFileError(path, "", f"no such scale file (known scales: {known})")
+    text, data = _read(path)
+    try:
+        scale = scale_from_mapping(data)
+    except ConfigError as e:
+        raise ProtocolFileError(path, e.where, e.problem, locate(text, e.where)) from None
+    if scale.id != path.stem:
+        raise ProtocolFileError(
+            path, "scale.id", f"{scale.id!r} must match the file name {path.stem!r}",
+            locate(text, "scale.id"),
+        )  # fmt: skip
+    return scale
+
+
+def load_protocol(name: str | Path) -> ProtocolSet:
+    """A protocol by id or path, with its scales; cross-references are checked too."""
+    path = _find(str(name))
+    text, data = _read(path)
+    try:
+        protocol = protocol_from_mapping(data)
+    except ConfigError as e:
+        raise ProtocolFileError(path, e.where, e.problem, locate(text, e.where)) from None
+    scales: dict[str, Scale] = {}
+    for i, check in enumerate(protocol.checks):
+        if check.kind is CheckKind.SCALE and check.scale is not None:
+            scales[check.scale] = _scale_for(path, text, f"checks[{i}].scale", check.scale)
+    score = protocol.discharge.score_scale
+    scale = _scale_for(path, text, "discharge.score", score)
+    if scale.pass_min is None:
+        raise ProtocolFileError(
+            path, "discharge.score", f"scale {score!r} has no pass mark (scale.pass_min)",
+            locate(text, "discharge.score"),
+        )  # fmt: skip
+    scales[score] = scale
+    return ProtocolSet(protocol, scales, path)
+
+
+def _find(name: str) -> Path:
+    try:
+        return find_protocol(name)
+    except AlarmConfigError as e:
+        raise ProtocolFileError(e.file, e.where, e.problem) from None
+
+
+def _scale_for(path: Path, text: str, where: str, scale_id: str) -> Scale:
+    try:
+        return load_scale(scale_id)
+    except ProtocolFileError as e:
+        raise ProtocolFileError(
+            path, where, f"scale {scale_id!r}: {e}", locate(text, where)
+        ) from None
+
+
+@lru_cache(maxsize=32)
+def _cached(path: str, mtime: float) -> ProtocolSet:
+    return load_protocol(path)
+
+
+def protocol_set(name: str) -> ProtocolSet:
+    """Like ``load_protocol`` but cached while the file is unchanged (the GUI asks often)."""
+    path = _find(name)
+    return _cached(str(path), path.stat().st_mtime)
+
+
+def available_protocols() -> list[tuple[str, str]]:
+    """(id, display name) of every protocol file that loads; broken files are skipped here
+    (``kapdesk protocols check`` and start-up report them)."""
+    out = []
+    for p in sorted(protocols_dir().glob("*.toml")):
+        try:
+            out.append((p.stem, protocol_set(p.stem).protocol.name))
+        except (ProtocolFileError, ValueError):
+            continue
+    return out
+
+
+_ARRAY_HEADER = re.compile(r"\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]")
+_TABLE_HEADER = re.compile(r"\[\s*([A-Za-z0-9_.\-]+)\s*\]")
+_KEY = re.compile(r"([A-Za-z0-9_\-]+)\s*=")
+
+
+def locate(text: str, where: str) -> int | None:
+    """Best-effort line of a field path such as ``checks[1].at_min[2]`` in TOML text:
+    the key's own line if found, else the header of the nearest enclosing table."""
+    if not where:
+        return None
+    target = re.sub(r"(\[\d+\])+$", "", where) if "." in where else where
+    latest: dict[str, int] = {}  # array-of-tables name -> index of its latest element
+    current = ""
+    best: tuple[int, int] | None = None  # (matched length, line)
+
+    def resolve(parts: list[str]) -> str:
+        out = []
+        for k in range(1, len(parts) + 1):
+            plain = ".".join(parts[:k])
+            out.append(parts[k - 1] + (f"[{latest[plain]}]" if plain in latest else ""))
+        return ".".join(out)
+
+    def consider(path: str, line: int) -> None:
+        nonlocal best
+        inside = target == path or target.startswith((path + ".", path + "["))
+        if inside and (best is None or len(path) >= best[0]):
+            best = (len(path), line)
+
+    for n, raw in enumerate(text.splitlines(), 1):
+        s = raw.split("#", 1)[0].strip()
+        if m := _ARRAY_HEADER.fullmatch(s):
+            parts = m.group(1).split(".")
+            plain = ".".join(parts)
+            latest[plain] = latest.get(plain, -1) + 1
+            for child in [k for k in latest if k.startswith(plain + ".")]:
+                del latest[child]  # a new parent element restarts its children's count
+            current = resolve(parts)
+            consider(current, n)
+        elif m := _TABLE_HEADER.fullmatch(s):
+            current = resolve(m.group(1).split("."))
+            consider(current, n)
+        elif m := _KEY.match(s):
+            path = f"{current}.{m.group(1)}" if current else m.group(1)
+            if path == target:
+                return n
+            consider(path, n)
+    return best[1] if best else None

@@ -1,0 +1,214 @@
+"""The devices panel: which monitors are connected and how they are doing, which channels
+feed the session, and scanning for and connecting new ones (serial ports and BLE)."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapdesk.acquisition.catalog import load_catalog
+from kapdesk.acquisition.device_manager import DeviceEntry, DeviceManager, ScanResult
+from kapdesk.acquisition.ingest import LinkState
+from kapdesk.ui.numerics import age_text
+
+STATE_TEXT = {
+    LinkState.CONNECTING: "connecting\u2026",
+    LinkState.CONNECTED: "connected",
+    LinkState.NO_DATA: "NO DATA",
+    LinkState.DISCONNECTED: "disconnected",
+}
+COLUMNS = ["Device", "Link", "Last reading", "Signal", "Battery", "Channels", "Dropped frames"]
+
+
+def link_text(e: DeviceEntry) -> str:
+    text = STATE_TEXT[e.state]
+    if not e.enabled:
+        return "off (by staff)"
+    return f"{text} ({e.detail})" if e.detail and e.state is not LinkState.CONNECTED else text
+
+
+def signal_text(e: DeviceEntry) -> str:
+    if "sensor_off" in e.flags:
+        return "sensor off"
+    if e.signal is not None:
+        return f"{e.signal:.0f}/15"  # CONTEC-style 0-15 strength
+    return "ok" if e.state is LinkState.CONNECTED else "-"
+
+
+class _ScanResults(QObject):
+    done = Signal(object, str)
+
+
+class DevicesPanel(QWidget):
+    def __init__(self, manager: DeviceManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.manager = manager
+        self.setWindowTitle("kapdesk \u2014 devices")
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Connected monitors", objectName="heading"))
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        lay.addWidget(self.table, 2)
+        row = QHBoxLayout()
+        self.disconnect_button = QPushButton("Disconnect")
+        self.reconnect_button = QPushButton("Connect again")
+        self.disconnect_button.clicked.connect(self._disconnect)
+        self.reconnect_button.clicked.connect(self._reconnect)
+        row.addWidget(self.disconnect_button)
+        row.addWidget(self.reconnect_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.feeding = QLabel("")
+        self.feeding.setWordWrap(True)
+        lay.addWidget(self.feeding)
+
+        lay.addWidget(QLabel("Find monitors", objectName="heading"))
+        scan_row = QHBoxLayout()
+        self.scan_button = QPushButton("Scan serial ports and Bluetooth")
+        self.scan_button.clicked.connect(self.scan)
+        self.scan_note = QLabel("", objectName="muted")
+        self.scan_note.setWordWrap(True)
+        scan_row.addWidget(self.scan_button)
+        scan_row.addWidget(self.scan_note, 1)
+        lay.addLayout(scan_row)
+        self.found = QTableWidget(0, 4)
+        self.found.setHorizontalHeaderLabels(["Transport", "Address / port", "Name", "Signal"])
+        self.found.verticalHeader().setVisible(False)
+        self.found.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.found.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.found.itemSelectionChanged.connect(self._found_selected)
+        lay.addWidget(self.found, 1)
+        connect_row = QHBoxLayout()
+        connect_row.addWidget(QLabel("Device type"))
+        self.profile_choice = QComboBox()
+        connect_row.addWidget(self.profile_choice, 1)
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.clicked.connect(self.connect_selected)
+        connect_row.addWidget(self.connect_button)
+        lay.addLayout(connect_row)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #ffcc00;")
+        lay.addWidget(self.error)
+
+        self.catalog = {p.key: p for p in load_catalog()}
+        self.results: list[ScanResult] = []
+        self._scan_signal = _ScanResults()
+        self._scan_signal.done.connect(self._scan_done)
+        self.resize(980, 640)
+        self.refresh(0.0)
+
+    # -- the connected devices ------------------------------------------------------------
+
+    def refresh(self, now: float) -> None:
+        entries = self.manager.entries()
+        if self.table.rowCount() != len(entries):
+            self.table.setRowCount(len(entries))
+        for i, e in enumerate(entries):
+            age = "-" if e.last_reading_t is None else age_text(max(0.0, now - e.last_reading_t))
+            battery = "-" if e.battery_percent is None else f"{e.battery_percent} %"
+            cells = [
+                e.name,
+                link_text(e),
+                age,
+                signal_text(e),
+                battery,
+                ", ".join(sorted(e.channels)),
+                str(e.malformed),
+            ]
+            for j, text in enumerate(cells):
+                item = self.table.item(i, j)
+                if item is None:
+                    self.table.setItem(i, j, QTableWidgetItem(text))
+                elif item.text() != text:
+                    item.setText(text)
+        self.table.resizeColumnsToContents()
+        feeding = self.manager.session_channels(now)
+        text = "; ".join(f"{ch} \u2190 {', '.join(devs)}" for ch, devs in sorted(feeding.items()))
+        self.feeding.setText(f"Feeding this session: {text or 'nothing yet'}")
+
+    def selected_device(self) -> str | None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        if len(rows) != 1:
+            return None
+        item = self.table.item(rows.pop(), 0)
+        return item.text() if item else None
+
+    def _disconnect(self) -> None:
+        name = self.selected_device()
+        if name:
+            self.manager.disconnect(name)
+
+    def _reconnect(self) -> None:
+        name = self.selected_device()
+        if name:
+            self.manager.reconnect(name)
+
+    # -- scanning and connecting ------------------------------------------------------------
+
+    def scan(self) -> None:
+        """Scan on a worker thread (BLE scanning takes seconds); results come back queued."""
+        self.scan_button.setEnabled(False)
+        self.scan_note.setText("Scanning\u2026")
+
+        def work() -> None:
+            try:
+                results, note = self.manager.scan()
+            except Exception as exc:  # report any failure in the panel, never crash
+                results, note = [], f"Scan failed: {exc}"
+            self._scan_signal.done.emit(results, note)
+
+        threading.Thread(target=work, name="kapdesk-scan", daemon=True).start()
+
+    def _scan_done(self, results: list[ScanResult], note: str) -> None:
+        self.results = results
+        self.found.setRowCount(len(results))
+        for i, r in enumerate(results):
+            rssi = "" if r.rssi is None else f"{r.rssi} dBm"
+            for j, text in enumerate((r.transport, r.address, r.name, rssi)):
+                self.found.setItem(i, j, QTableWidgetItem(text))
+        self.found.resizeColumnsToContents()
+        self.scan_button.setEnabled(True)
+        self.scan_note.setText(note or f"{len(results)} found")
+
+    def _found_selected(self) -> None:
+        r = self.selected_result()
+        self.profile_choice.clear()
+        if r is None:
+            return
+        keys = r.profiles or tuple(k for k, p in self.catalog.items() if p.transport == r.transport)
+        for key in keys:
+            self.profile_choice.addItem(self.catalog[key].name, key)
+
+    def selected_result(self) -> ScanResult | None:
+        rows = {i.row() for i in self.found.selectedItems()}
+        return self.results[rows.pop()] if len(rows) == 1 else None
+
+    def connect_selected(self) -> None:
+        r = self.selected_result()
+        key = self.profile_choice.currentData()
+        self.error.setText("")
+        if r is None or key is None:
+            self.error.setText("Choose a device from the scan and its type first.")
+            return
+        profile = self.catalog[key]
+        try:
+            if r.transport == "ble":
+                self.manager.connect_ble(profile, r.address, name=r.name or None)
+            else:
+                self.manager.connect_serial(profile, r.address)
+        except ValueError as exc:
+            self.error.setText(str(exc))

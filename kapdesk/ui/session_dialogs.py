@@ -1,0 +1,593 @@
+"""Dialogs for the session's actions: new session, checklist, intention, dose, checks,
+note, discharge.
+
+Each dialog validates through the session controller (which records) and shows the
+controller's message in the dialog when something is refused, so nothing is lost and the
+staff see why. ``accept()`` records and closes only on success; tests set the fields and
+call ``accept()`` instead of ``exec()``. No dialog ever proposes a dose amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapdesk.domain.checklist import GateAnswer, GateKind, Override, StaffRole
+from kapdesk.domain.discharge import DischargeAssessment
+from kapdesk.domain.dosing import mg_per_kg
+from kapdesk.domain.scales import Scale
+from kapdesk.domain.schedule import CheckKind
+from kapdesk.protocols import available_protocols
+from kapdesk.runtime import Runtime
+from kapdesk.storage.records import list_patients
+from kapdesk.ui.patient_dialog import PatientDialog
+
+#: Channels shown (and scored) against the pre-dose baseline at discharge.
+VITAL_CHANNELS = ("nibp_systolic", "nibp_diastolic", "heart_rate", "spo2")
+ROLE_LABELS = {
+    StaffRole.MEDICAL: "Medical (physician, NP, nurse)",
+    StaffRole.THERAPIST: "Therapist",
+    StaffRole.OTHER: "Other",
+}
+OK_COLOUR, FAIL_COLOUR, MUTED = "#8fd6a0", "#f0b36a", "#7d8896"
+
+
+class ActionDialog(QDialog):
+    """A form with an error line and OK/Cancel; subclasses implement ``apply``."""
+
+    ok_text = "Record"
+
+    def __init__(self, runtime: Runtime, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self.controller = runtime.controller
+        self.setWindowTitle(title)
+        self.setMinimumWidth(560)
+        self.root = QVBoxLayout(self)
+        self.root.setSpacing(12)
+        heading = QLabel(title, objectName="heading")
+        self.root.addWidget(heading)
+        self.body = QVBoxLayout()
+        self.root.addLayout(self.body)
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #ffb4a8;")
+        self.root.addWidget(self.error)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(self.ok_text)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.root.addWidget(self.buttons)
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def accept(self) -> None:
+        try:
+            self.apply()
+        except (ValueError, RuntimeError, KeyError) as e:
+            self.error.setText(str(e).strip("'\""))
+            return
+        super().accept()
+
+
+def _muted(text: str) -> QLabel:
+    label = QLabel(text, objectName="muted")
+    label.setWordWrap(True)
+    return label
+
+
+def _spin(maximum: int, suffix: str, value: float | None = None) -> QSpinBox:
+    box = QSpinBox(maximum=maximum)
+    box.setSuffix(f" {suffix}")
+    box.setSpecialValueText("\u2014")
+    box.setMinimumWidth(120)
+    if value is not None:
+        box.setValue(round(value))
+    return box
+
+
+class StaffFields(QWidget):
+    """Who overrides, and in what role: an override is only valid from medical staff."""
+
+    def __init__(self, default_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.name = QLineEdit(default_name, placeholderText="Name")
+        self.role = QComboBox()
+        for role, label in ROLE_LABELS.items():
+            self.role.addItem(label, role)
+        lay.addWidget(QLabel("Overriding clinician"))
+        lay.addWidget(self.name, 1)
+        lay.addWidget(self.role, 1)
+
+    def override(self, item_id: str, reason: str) -> Override:
+        return Override(item_id, self.name.text().strip(), self.role.currentData(), reason)
+
+
+class OverrideRow(QWidget):
+    """'Override' tick box plus the reason, for one failed gate or criterion."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(24, 0, 0, 0)
+        self.enabled = QCheckBox("Override")
+        self.reason = QLineEdit(placeholderText="Reason (required)")
+        lay.addWidget(self.enabled)
+        lay.addWidget(self.reason, 1)
+
+
+class NewSessionDialog(ActionDialog):
+    """Pick (or create) a patient and a protocol; accepting opens and starts the session."""
+
+    ok_text = "Start session"
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(runtime, "New session", parent)
+        form = QFormLayout()
+        self.body.addLayout(form)
+        self.patient = QComboBox()
+        self.patient.setMinimumWidth(320)
+        new_patient = QPushButton("New patient\u2026")
+        new_patient.clicked.connect(self.create_patient)
+        row = QHBoxLayout()
+        row.addWidget(self.patient, 1)
+        row.addWidget(new_patient)
+        form.addRow("Patient", row)
+        self.protocol = QComboBox()
+        for pid, name in available_protocols():
+            self.protocol.addItem(name, pid)
+        form.addRow("Protocol", self.protocol)
+        self.about = _muted("")
+        self.body.addWidget(self.about)
+        self.protocol.currentIndexChanged.connect(self._describe)
+        self.reload_patients()
+        self._describe()
+
+    def reload_patients(self, select_id: int | None = None) -> None:
+        self.patient.clear()
+        for p in list_patients(self.runtime.engine):
+            weight = f", {p.weight_kg:g} kg" if p.weight_kg else ""
+            self.patient.addItem(f"{p.display_name}{weight}", p)
+            if p.id == select_id:
+                self.patient.setCurrentIndex(self.patient.count() - 1)
+
+    def create_patient(self) -> PatientDialog:
+        dialog = PatientDialog(self.runtime.recorder, parent=self)
+        dialog.accepted.connect(lambda: self._created(dialog))
+        dialog.open()
+        return dialog
+
+    def _created(self, dialog: PatientDialog) -> None:
+        if dialog.saved is not None:
+            self.reload_patients(dialog.saved.id)
+
+    def _describe(self) -> None:
+        from kapdesk.protocols import protocol_set
+
+        pid = self.protocol.currentData()
+        if pid:
+            p = protocol_set(pid).protocol
+            self.about.setText(
+                f"{p.description}\nAbout {p.expected_total_min:.0f} min in {len(p.phases)} "
+                f"phases; minimum observation {p.observation_min:g} min after the dose."
+            )
+
+    def apply(self) -> None:
+        patient = self.patient.currentData()
+        if patient is None:
+            raise ValueError("choose or create a patient")
+        if not self.protocol.currentData():
+            raise ValueError("no protocol file loads; see resources/protocols")
+        current = self.controller.session
+        if current is not None and current.state.value == "in_progress":
+            raise RuntimeError("a session is in progress; discharge or end it first")
+        self.controller.open(patient, self.protocol.currentData())
+        self.controller.start()
+
+
+class ChecklistDialog(ActionDialog):
+    """The pre-dose checklist; a failed gate needs a medical override with a reason."""
+
+    ok_text = "Record checklist"
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(runtime, "Pre-dose checklist", parent)
+        protocol = self.controller._require_protocol()
+        self.gates = protocol.checklist
+        grid = QGridLayout()
+        grid.setVerticalSpacing(8)
+        self.body.addLayout(grid)
+        self.confirm: dict[str, QCheckBox] = {}
+        self.bp: dict[str, tuple[QSpinBox, QSpinBox]] = {}
+        self.status: dict[str, QLabel] = {}
+        self.overrides: dict[str, OverrideRow] = {}
+        last_sys = runtime.trends.last("nibp_systolic")
+        last_dia = runtime.trends.last("nibp_diastolic")
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        row = 0
+        for gate in self.gates:
+            if gate.kind is GateKind.CONFIRM:
+                box = QCheckBox(gate.label)
+                box.toggled.connect(self.refresh)
+                self.confirm[gate.id] = box
+                grid.addWidget(box, row, 0)
+            else:
+                holder = QWidget()
+                hl = QHBoxLayout(holder)
+                hl.setContentsMargins(0, 0, 0, 0)
+                sys_box = _spin(300, "mmHg", last_sys[1] if last_sys else None)
+                dia_box = _spin(200, "mmHg", last_dia[1] if last_dia else None)
+                for b in (sys_box, dia_box):
+                    b.valueChanged.connect(self.refresh)
+                grid.addWidget(QLabel(gate.label), row, 0)
+                row += 1
+                hl.addWidget(sys_box)
+                hl.addWidget(QLabel("/"))
+                hl.addWidget(dia_box)
+                hl.addStretch(1)
+                self.bp[gate.id] = (sys_box, dia_box)
+                grid.addWidget(holder, row, 0)
+            status = QLabel("")
+            status.setWordWrap(True)
+            self.status[gate.id] = status
+            grid.addWidget(status, row, 1)
+            row += 1
+            if gate.help:
+                grid.addWidget(_muted(gate.help), row, 0, 1, 2)
+                row += 1
+            ov = OverrideRow()
+            self.overrides[gate.id] = ov
+            grid.addWidget(ov, row, 0, 1, 2)
+            row += 1
+        self.staff = StaffFields(runtime.staff)
+        self.body.addWidget(self.staff)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.body.addWidget(self.summary)
+        self.setMinimumWidth(900)
+        self.refresh()
+
+    def answers(self) -> dict[str, GateAnswer]:
+        out = {gid: GateAnswer(gid, confirmed=b.isChecked()) for gid, b in self.confirm.items()}
+        for gid, (s, d) in self.bp.items():
+            sv, dv = s.value(), d.value()
+            out[gid] = GateAnswer(gid, systolic=sv or None, diastolic=dv or None)
+        return out
+
+    def chosen_overrides(self) -> list[Override]:
+        return [
+            self.staff.override(gid, row.reason.text().strip())
+            for gid, row in self.overrides.items()
+            if row.enabled.isChecked() and row.isVisibleTo(self)
+        ]
+
+    def refresh(self) -> None:
+        from kapdesk.domain.checklist import check_gate
+
+        answers = self.answers()
+        failing = 0
+        for gate in self.gates:
+            passed, detail = check_gate(gate, answers.get(gate.id))
+            colour = OK_COLOUR if passed else FAIL_COLOUR
+            mark = "\u2713" if passed else "\u25cb"
+            self.status[gate.id].setText(f"<span style='color:{colour}'>{mark} {detail}</span>")
+            self.overrides[gate.id].setVisible(not passed)
+            failing += not passed
+        self.summary.setText(
+            "All gates pass."
+            if not failing
+            else f"{failing} gate(s) not passed: dosing "
+            "stays blocked unless medical staff override each with a reason."
+        )
+
+    def apply(self) -> None:
+        self.outcome = self.controller.record_checklist(self.answers(), self.chosen_overrides())
+
+
+class IntentionDialog(ActionDialog):
+    ok_text = "Record intention"
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(runtime, "Intention", parent)
+        self.body.addWidget(_muted("The patient's intention, in their own words."))
+        self.text = QPlainTextEdit()
+        self.text.setMinimumHeight(120)
+        self.text.setStyleSheet("font-size: 17px;")
+        self.body.addWidget(self.text)
+
+    def apply(self) -> None:
+        self.controller.set_intention(self.text.toPlainText())
+
+
+class DoseDialog(ActionDialog):
+    """Route, amount, weight, lot (and infusion time): mg/kg is computed from what is
+    entered. The amount starts empty: kapdesk never proposes a dose."""
+
+    ok_text = "Record dose"
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        number = len(runtime.controller.doses) + 1
+        title = "Dose" if number == 1 else f"Booster (dose {number})"
+        super().__init__(runtime, title, parent)
+        protocol = self.controller._require_protocol()
+        form = QFormLayout()
+        form.setVerticalSpacing(10)
+        self.body.addLayout(form)
+        self.route = QComboBox()
+        self.route.addItems(list(protocol.dosing.routes))
+        self.amount = QDoubleSpinBox(decimals=1, maximum=10000.0)
+        self.amount.setSuffix(" mg")
+        self.amount.setSpecialValueText("enter amount")
+        self.amount.setMinimumWidth(160)
+        weight = runtime.controller.patient.weight_kg if runtime.controller.patient else None
+        self.weight = QDoubleSpinBox(decimals=1, maximum=500.0)
+        self.weight.setSuffix(" kg")
+        self.weight.setSpecialValueText("\u2014")
+        self.weight.setValue(weight or 0.0)
+        self.per_kg = QLabel("\u2014")
+        self.per_kg.setStyleSheet("font-size: 18px; font-weight: 600;")
+        self.lot = QLineEdit(placeholderText="Lot number")
+        form.addRow("Route", self.route)
+        form.addRow("Amount", self.amount)
+        form.addRow("Body weight", self.weight)
+        form.addRow("mg/kg", self.per_kg)
+        form.addRow("Lot", self.lot)
+        self.infusion: QDoubleSpinBox | None = None
+        if protocol.dosing.infusion:
+            self.infusion = QDoubleSpinBox(decimals=0, maximum=600.0)
+            self.infusion.setSuffix(" min")
+            form.addRow("Infusion over", self.infusion)
+        self.note = QLineEdit(placeholderText="Optional note")
+        form.addRow("Note", self.note)
+        self.body.addWidget(_muted("Amount as prescribed and entered by staff; kapdesk only "
+                                   "computes mg/kg from it."))  # fmt: skip
+        self.amount.valueChanged.connect(self._per_kg)
+        self.weight.valueChanged.connect(self._per_kg)
+
+    def _per_kg(self) -> None:
+        a, w = self.amount.value(), self.weight.value()
+        self.per_kg.setText(f"{mg_per_kg(a, w):.3f} mg/kg" if a > 0 and w > 0 else "\u2014")
+
+    def apply(self) -> None:
+        self.dose = self.controller.give_dose(
+            self.route.currentText(),
+            self.amount.value(),
+            lot=self.lot.text(),
+            weight_kg=self.weight.value() or None,
+            infusion_min=(self.infusion.value() or None) if self.infusion else None,
+            note=self.note.text(),
+        )
+
+
+class ScaleForm(QWidget):
+    """One radio-button group per item of a scale."""
+
+    def __init__(self, scale: Scale, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scale = scale
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.groups: dict[str, QButtonGroup] = {}
+        for item in scale.items:
+            box = QGroupBox(item.label)
+            bl = QVBoxLayout(box)
+            bl.setSpacing(2)
+            box.setStyleSheet("QRadioButton:checked { color: #9cc4ff; font-weight: 600; }")
+            group = QButtonGroup(self)
+            for opt in item.options:
+                rb = QRadioButton(f"{opt.score}  \u2014  {opt.text}")
+                group.addButton(rb, opt.score)
+                bl.addWidget(rb)
+            self.groups[item.id] = group
+            lay.addWidget(box)
+
+    def set_answer(self, item_id: str, score: int) -> None:
+        button = self.groups[item_id].button(score)
+        if button is None:
+            raise KeyError(f"{item_id} has no option {score}")
+        button.setChecked(True)
+
+    def answers(self) -> dict[str, int]:
+        return {k: g.checkedId() for k, g in self.groups.items() if g.checkedId() >= 0}
+
+
+class CheckDialog(ActionDialog):
+    """The result of a scheduled check: a blood pressure, or a rating on a scale."""
+
+    def __init__(self, runtime: Runtime, check_id: str, parent: QWidget | None = None) -> None:
+        protocol = runtime.controller._require_protocol()
+        self.check = protocol.check(check_id)
+        super().__init__(runtime, self.check.label, parent)
+        self.scale_form: ScaleForm | None = None
+        if self.check.kind is CheckKind.BP:
+            last_sys = runtime.trends.last("nibp_systolic")
+            last_dia = runtime.trends.last("nibp_diastolic")
+            self.systolic = _spin(300, "mmHg", last_sys[1] if last_sys else None)
+            self.diastolic = _spin(200, "mmHg", last_dia[1] if last_dia else None)
+            form = QFormLayout()
+            form.addRow("Systolic", self.systolic)
+            form.addRow("Diastolic", self.diastolic)
+            self.body.addLayout(form)
+            if last_sys is not None:
+                when = datetime.fromtimestamp(last_sys[0]).strftime("%H:%M:%S")
+                self.body.addWidget(_muted(f"Filled in from the monitor's reading at {when}."))
+        else:
+            scale = runtime.controller.scales[str(self.check.scale)]
+            if scale.description:
+                self.body.addWidget(_muted(scale.description))
+            self.scale_form = ScaleForm(scale)
+            self.body.addWidget(self.scale_form)
+        self.note = QLineEdit(placeholderText="Optional note")
+        self.body.addWidget(self.note)
+
+    def apply(self) -> None:
+        if self.scale_form is None:
+            self.controller.record_check(
+                self.check.id,
+                systolic=self.systolic.value() or None,
+                diastolic=self.diastolic.value() or None,
+                note=self.note.text(),
+            )
+        else:
+            self.controller.record_check(
+                self.check.id, answers=self.scale_form.answers(), note=self.note.text()
+            )
+
+
+class NoteDialog(ActionDialog):
+    ok_text = "Record note"
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(runtime, "Note", parent)
+        self.text = QPlainTextEdit()
+        self.text.setMinimumHeight(100)
+        self.body.addWidget(self.text)
+        self.body.addWidget(_muted("Recorded with the time and the current phase."))
+
+    def apply(self) -> None:
+        self.controller.note(self.text.toPlainText())
+
+
+class DischargeDialog(ActionDialog):
+    """Recovery score, vitals against the pre-dose values, minimum observation, ride home;
+    every unmet criterion needs a medical override with a reason."""
+
+    ok_text = "Discharge"
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(runtime, "Discharge", parent)
+        protocol = self.controller._require_protocol()
+        self.setMinimumSize(1100, 760)
+        columns = QHBoxLayout()
+        columns.setSpacing(18)
+        self.body.addLayout(columns, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        left = QVBoxLayout(inner)
+        left.setContentsMargins(0, 0, 8, 0)
+        scroll.setWidget(inner)
+        columns.addWidget(scroll, 1)
+        scale = self.controller.scales[protocol.discharge.score_scale]
+        title = QLabel(f"{scale.name} — discharge at ≥ {protocol.discharge.score_min}")
+        title.setStyleSheet("font-weight: 600;")
+        left.addWidget(title)
+        self.score_form = ScaleForm(scale)
+        left.addWidget(self.score_form)
+        left.addStretch(1)
+        for group in self.score_form.groups.values():
+            group.idToggled.connect(lambda *_: self.refresh())
+        right = QVBoxLayout()
+        columns.addLayout(right, 1)
+        self.ride_home = QCheckBox(
+            "Ride home confirmed (adult escort; no driving until the next day)"
+        )
+        self.ride_home.toggled.connect(self.refresh)
+        right.addWidget(self.ride_home)
+        self.criteria_box = QGroupBox("Criteria")
+        self.criteria_layout = QGridLayout(self.criteria_box)
+        right.addWidget(self.criteria_box)
+        self.criterion_labels: dict[str, QLabel] = {}
+        self.overrides: dict[str, OverrideRow] = {}
+        self.staff = StaffFields(runtime.staff)
+        right.addWidget(self.staff)
+        self.note = QLineEdit(placeholderText="Optional discharge note")
+        right.addWidget(self.note)
+        right.addStretch(1)
+        self.vitals_override: dict[str, float] | None = None
+        self.refresh()
+
+    def current_vitals(self) -> dict[str, float]:
+        """Latest values from the monitors (tests may set ``vitals_override``)."""
+        if self.vitals_override is not None:
+            return dict(self.vitals_override)
+        out = {}
+        for ch in VITAL_CHANNELS:
+            last = self.runtime.trends.last(ch)
+            if last is not None:
+                out[ch] = last[1]
+        return out
+
+    def _answers(self) -> dict[str, int] | None:
+        answers = self.score_form.answers()
+        return answers if len(answers) == len(self.score_form.scale.items) else None
+
+    def assessment(self) -> DischargeAssessment:
+        return self.controller.assess_discharge(
+            self._answers(), self.ride_home.isChecked(), self.current_vitals()
+        )
+
+    def refresh(self) -> None:
+        assessment = self.assessment()
+        for c in assessment.criteria:
+            if c.id not in self.criterion_labels:
+                row = self.criteria_layout.rowCount()
+                label = QLabel()
+                label.setWordWrap(True)
+                self.criterion_labels[c.id] = label
+                self.criteria_layout.addWidget(label, row, 0)
+                ov = OverrideRow()
+                self.overrides[c.id] = ov
+                self.criteria_layout.addWidget(ov, row + 1, 0)
+            colour = OK_COLOUR if c.met else FAIL_COLOUR
+            mark = "\u2713" if c.met else "\u25cb"
+            self.criterion_labels[c.id].setText(
+                f"<span style='color:{colour}'>{mark} <b>{c.label}</b>: {c.detail}</span>"
+            )
+            self.overrides[c.id].setVisible(not c.met)
+
+    def chosen_overrides(self) -> list[Override]:
+        return [
+            self.staff.override(cid, row.reason.text().strip())
+            for cid, row in self.overrides.items()
+            if row.enabled.isChecked() and row.isVisibleTo(self)
+        ]
+
+    def apply(self) -> None:
+        answers = self._answers()
+        if answers is None:
+            raise ValueError(f"score every item of the {self.score_form.scale.name}")
+        self.assessed = self.controller.discharge(
+            answers,
+            self.ride_home.isChecked(),
+            self.current_vitals(),
+            self.chosen_overrides(),
+            note=self.note.text(),
+        )
+
+
+def set_scale_answers(form: ScaleForm, answers: Mapping[str, int]) -> None:
+    """Tick the given options (tests and keyboard shortcuts)."""
+    for item_id, score in answers.items():
+        form.set_answer(item_id, score)

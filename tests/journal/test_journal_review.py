@@ -1,0 +1,93 @@
+"""Done means: a demo patient writes two entries after a demo session, one with a
+questionnaire, one not shared; the therapist view shows the trend, finds the shared entry
+by a word in it, and sees that the other exists without its text. Run through the app's
+Runtime, so writes go through the one recorder thread as in the app."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from kapdesk.domain.access import Actor
+from kapdesk.journal_demo import create_demo_journal, create_demo_session
+from kapdesk.runtime import Runtime
+from kapdesk.storage.database import open_database
+from kapdesk.ui.journal_review import JournalReviewWindow
+from kapdesk.ui.journal_widgets import snippet_html
+
+
+@pytest.fixture
+def runtime(db_url: str):
+    rt = Runtime.build(open_database(db_url))
+    yield rt
+    rt.shutdown()
+
+
+def test_done_means_the_therapist_sees_trend_search_and_a_private_entry(
+    qtbot: QtBot, runtime: Runtime
+) -> None:
+    patient_id, session_id = create_demo_session(runtime.engine)
+    demo = create_demo_journal(runtime, patient_id, session_id)
+    win = JournalReviewWindow(runtime, "Dr Demo")
+    qtbot.addWidget(win)
+    win.show()
+    win.show_patient(patient_id)
+
+    # Both entries are new to this reader; the private one is listed without its text.
+    new = [win.new_list.item(i).text() for i in range(win.new_list.count())]
+    assert len(new) == 2 and sum("private entry" in t for t in new) == 1
+    assert not any("brother" in t for t in new)
+
+    # The trend: screening and after-session scores for both questionnaires.
+    assert win.trend.point_count("phq9") == 2 and win.trend.point_count("gad7") == 2
+    assert "PHQ-9 5 (mild)" in win.latest_scores.text()
+
+    # Search by a word of the shared entry finds it, with the word highlighted.
+    win.search_box.setText("grandmother")
+    win.run_search()
+    assert win.results.count() == 1
+    assert win.results.item(0).data(256) == demo.shared_entry_id
+    assert win.search_box.text() and "1 shared entry" in win.results_label.text()
+    win.search_box.setText("brother")  # a word only in the private entry
+    win.run_search()
+    assert win.results.count() == 0
+
+    # The private entry is listed and opens as "exists", without its text.
+    listed = [win.entry_list.item(i).text() for i in range(win.entry_list.count())]
+    assert len(listed) == 2 and any("Private entry" in t for t in listed)
+    view = win.open_entry(demo.private_entry_id)
+    assert view.redacted
+    shown = win.reader.toPlainText()
+    assert "Private entry" in shown and "brother" not in shown
+    view = win.open_entry(demo.shared_entry_id)
+    assert "grandmother" in win.reader.toPlainText() and "PHQ-9: 5" in win.reader.toPlainText()
+
+    # Opening both marked them read: nothing is new any more.
+    win.refresh()
+    assert win.new_list.count() == 0
+
+
+def test_an_item9_answer_shows_at_once_and_is_acknowledged(qtbot: QtBot, runtime: Runtime):
+    patient_id, session_id = create_demo_session(runtime.engine)
+    create_demo_journal(runtime, patient_id, session_id)
+    win = JournalReviewWindow(runtime, "Dr Demo")
+    qtbot.addWidget(win)
+    win.show()
+    assert not win.banner.isVisible()  # the demo's screening flag was acknowledged
+    from kapdesk.storage.journal_store import JournalStore
+
+    JournalStore.for_runtime(runtime).submit_questionnaire(
+        Actor.patient(patient_id), patient_id, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 3]
+    )
+    qtbot.waitUntil(win.banner.isVisible, timeout=5000)  # the poll picks it up
+    assert "item 9" in win.banner_text.text() and "Demo Patient" in win.banner_text.text()
+    seen = []
+    win.flag_seen.connect(seen.append)
+    win.ack_button.click()
+    assert seen and not win.banner.isVisible()
+
+
+def test_snippets_escape_the_patients_text() -> None:
+    assert snippet_html("<script>\x02x\x03</script>") == (
+        "&lt;script&gt;<b style='color:#ffd866'>x</b>&lt;/script&gt;"
+    )
