@@ -76,7 +76,7 @@ def test_demo_screenshot_then_list_and_export(tmp_path: Path) -> None:
     hr = QColor("#4fd17f").rgb()
     hits = sum(
         1
-        for x in range(0, int(img.width() * 0.7))
+        for x in range(0, int(img.width() * 0.78))
         for y in range(100, int(img.height() * 0.5))
         if img.pixel(x, y) == hr
     )

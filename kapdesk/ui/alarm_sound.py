@@ -63,7 +63,11 @@ class AlarmSounder(QObject):
         self.sounding = priority
         self._repeat.stop()
         for player in self._players.values():
-            player.stop()
+            # pause(), not stop(): stop() tears down the FFmpeg backend's playback threads
+            # and joins them from the GUI thread, which was seen to hang; a paused player
+            # is simply rewound by the next burst.
+            if player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+                player.pause()
         if priority is not None:
             self._burst()
 

@@ -58,7 +58,13 @@ class AlarmBanner(QFrame):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(16, 6, 10, 6)
         self.message = QLabel("No alarms")
-        self.message.setStyleSheet("font-size: 22px; font-weight: 700;")
+        self.message.setStyleSheet("font-size: 21px; font-weight: 700;")
+        self.message.setWordWrap(True)  # wrap on a narrow screen; never cut an alarm short
+        # Room for two lines always, and a fixed height: the plots below never jump as
+        # alarms come and go, and flashing (its border swaps between 0 and 2 px) never
+        # re-lays out and repaints them (the benchmark found that the GUI's main cost
+        # during an alarm).
+        self.setFixedHeight(72)
         self.more = QLabel("")
         self.audio = QLabel("")
         self.audio.setStyleSheet("font-weight: 600;")

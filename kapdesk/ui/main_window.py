@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -180,6 +181,10 @@ class MainWindow(QMainWindow):
         self.badge.setVisible(demo)
         speed = self.runtime.clock.speed
         self.badge.setText("DEMO" + (f" \u00d7{speed:g}" if speed != 1 else ""))
+        # Secondary texts may be cut short on a narrow laptop screen rather than widen the window.
+        for label in (self.protocol_label, self.phase_timer):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(60)
         for w in (self.patient_label, self.protocol_label):
             hl.addWidget(w)
         hl.addStretch(1)

@@ -35,7 +35,7 @@ class MonitorView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(8)
-        self.banner = AlarmBanner()
+        self.banner = AlarmBanner()  # fixed height: flashing never re-lays out the plots
         lay.addWidget(self.banner)
 
         bar = QHBoxLayout()

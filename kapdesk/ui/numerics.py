@@ -21,7 +21,7 @@ class NumericTile(QFrame):
     def __init__(self, title: str, unit: str, colour: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("panel")
-        self.setMinimumWidth(260)
+        self.setMinimumWidth(230)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(16, 10, 16, 10)
         lay.setSpacing(0)

@@ -83,7 +83,7 @@ class SessionPanel(QFrame):
         self.runtime = runtime
         self.controller = runtime.controller
         self.setObjectName("panel")
-        self.setMinimumWidth(400)
+        self.setMinimumWidth(330)
         self.setStyleSheet(
             "QLabel#phase { font-size: 24px; font-weight: 600; }"
             "QLabel#big { font-size: 17px; }"
