@@ -102,7 +102,7 @@ def test_demo_screenshot_then_list_and_export(tmp_path: Path) -> None:
     assert speed * after * 0.9 <= emulated_span <= speed * (after + 20)
     # ...and the number of readings fits the emulated time: the strap sends HR at 1 Hz of
     # session time; arrival stamps through the BLE stack jitter by a little.
-    assert abs(len(hr_times) - (emulated_span + 1)) <= max(3, 0.03 * emulated_span)
+    assert abs(len(hr_times) - (emulated_span + 1)) <= max(3, 0.06 * emulated_span)
     devices = {r["device"] for r in record["readings"]}
     assert {"Heart-rate strap (emulated)", "Pulse oximeter CMS50D+ (emulated)"} <= devices
     assert {r["unit"] for r in record["readings"] if r["channel"] == "spo2"} == {"%"}

@@ -42,4 +42,6 @@ def run(args: argparse.Namespace) -> int:
     except SessionNotFoundError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 2
+    finally:
+        engine.dispose()  # close server connections now (psycopg warns about open ones)
     return 0

@@ -27,7 +27,10 @@ def run_list(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 2
-    rows = list_sessions(engine)
+    try:
+        rows = list_sessions(engine)
+    finally:
+        engine.dispose()  # close server connections now (psycopg warns about open ones)
     if args.json:
         for r in rows:
             print(

@@ -11,10 +11,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 APP_NAME = "kapdesk"
+#: Key of the PostgreSQL advisory lock taken while migrating (any fixed 64-bit number).
+MIGRATION_LOCK_ID = 0x6B617064_6D696772  # "kapdmigr"
 
 
 class DatabaseError(RuntimeError):
@@ -32,10 +34,16 @@ def default_url() -> str:
 
 
 def create_db_engine(url: str | None = None) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, full sync, foreign keys and a busy timeout."""
+    """An engine for ``url``; SQLite gets WAL, full sync, foreign keys and a busy timeout.
+
+    A database server (PostgreSQL) gets ``pool_pre_ping``: a pooled connection that the
+    server or a firewall closed while it sat idle is replaced on checkout, rather than
+    failing the next write and raising a recording-failed alarm for nothing.
+    """
     url = url or default_url()
     try:
-        engine = create_engine(url, future=True)
+        server = make_url(url).get_backend_name() != "sqlite"
+        engine = create_engine(url, future=True, pool_pre_ping=server)
     except Exception as exc:  # bad URL, missing driver
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
@@ -76,6 +84,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config()
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Workstations started together would all try to create the schema; this
+                # lock (held until commit) lets one migrate while the others wait, then
+                # find it done. PostgreSQL's DDL is transactional, so it is all or nothing.
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except Exception as exc:
@@ -85,5 +98,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 def open_database(url: str | None = None) -> Engine:
     """Engine for ``url`` with the schema upgraded to the newest revision."""
     engine = create_db_engine(url)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except DatabaseError:
+        engine.dispose()  # leave no pooled server connection behind
+        raise
     return engine

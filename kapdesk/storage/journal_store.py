@@ -3,7 +3,7 @@
 Writes go through the app's single writer (``Recorder.call``: run on the writer thread,
 committed before it returns, so an autosave that returned is on disk). Reads use their
 own short sessions. Full-text search treats what the user typed as data: it is cut into
-words and each word is quoted for FTS5 (or handed to PostgreSQL's ``plainto_tsquery``),
+words and each word is quoted for FTS5 (or as a lexeme for PostgreSQL's ``to_tsquery``),
 so no operator, quote or column filter the user types can change the query, and a
 therapist's search only ever looks inside entries the patient shared.
 """
@@ -57,6 +57,8 @@ MAX_SEARCH_CHARS = 500
 #: escape the text first and then turn only these into highlighting.
 HIT_START, HIT_END = "\x02", "\x03"
 STAFF_PIN_KEY = "staff_pin_hash"
+#: PostgreSQL text search configuration made by migration 0002 (``simple`` + unaccent).
+POSTGRES_SEARCH_CONFIG = "kapdesk_search"
 
 
 class Writer(Protocol):
@@ -151,9 +153,20 @@ def fts5_match(query: str) -> str | None:
     return " AND ".join(terms)
 
 
-def plain_words(query: str) -> str:
-    """The words of ``query`` as one plain string (for PostgreSQL's plainto_tsquery)."""
-    return " ".join(_WORD.findall(query[:MAX_SEARCH_CHARS])[:MAX_SEARCH_TERMS])
+def pg_tsquery(query: str) -> str | None:
+    """A PostgreSQL ``to_tsquery`` text that finds entries holding every word of ``query``.
+
+    The same rules as ``fts5_match``: each word is a quoted lexeme (so ``|``, ``!``,
+    ``<->``, ``:*`` and quotes typed by the user are just text), joined by ``&``; words of
+    three or more characters also match as prefixes, which ``plainto_tsquery`` cannot do.
+    No words, no query.
+    """
+    words = _WORD.findall(query[:MAX_SEARCH_CHARS])[:MAX_SEARCH_TERMS]
+    if not words:
+        return None
+    # \w never matches a quote or backslash; escaping them keeps this safe if it changes.
+    quoted = ["'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in words]
+    return " & ".join(q + (":*" if len(w) >= 3 else "") for q, w in zip(quoted, words, strict=True))
 
 
 def _tags_text(tags: Sequence[str]) -> str:
@@ -508,7 +521,7 @@ class JournalStore:
             .order_by(JournalEntryRow.updated_at.desc())
         )
         with OrmSession(self.engine) as s:
-            pairs = list(s.execute(q).tuples())
+            pairs = [(a, b) for a, b in s.execute(q)]
             checkins = self._checkins(s, [r.id for r, _ in pairs])
         out = []
         for row, name in pairs:
@@ -603,21 +616,23 @@ class JournalStore:
     def _search_postgres(
         self, actor: Actor, query: str, patient_id: int | None, limit: int
     ) -> list[tuple[int, str]]:
-        words = plain_words(query)
-        if not words:
+        tsquery = pg_tsquery(query)
+        if tsquery is None:
             return []
         where, params = self._readable_filter(actor, patient_id)
-        doc = "to_tsvector('simple', coalesce(e.body, '') || ' ' || coalesce(e.tags, ''))"
+        # Exactly the expression of the migration's GIN index, or the index is not used.
+        cfg = POSTGRES_SEARCH_CONFIG
+        doc = f"to_tsvector('{cfg}', coalesce(e.body, '') || ' ' || coalesce(e.tags, ''))"
         sql = text(
-            "SELECT e.id, ts_headline('simple', e.body, q,"
+            f"SELECT e.id, ts_headline('{cfg}', e.body, q,"
             " 'StartSel=' || :hs || ', StopSel=' || :he || ', MaxWords=30')"
-            f" FROM journal_entries AS e, plainto_tsquery('simple', :words) AS q"
+            f" FROM journal_entries AS e, to_tsquery('{cfg}', :tsq) AS q"
             f" WHERE {doc} @@ q AND {where}"
             f" ORDER BY ts_rank({doc}, q) DESC, e.updated_at DESC LIMIT :limit"
         )
         with self.engine.connect() as conn:
             result = conn.execute(
-                sql, {"words": words, "hs": HIT_START, "he": HIT_END, "limit": limit, **params}
+                sql, {"tsq": tsquery, "hs": HIT_START, "he": HIT_END, "limit": limit, **params}
             )
             return [(int(i), str(snip or "")) for i, snip in result]
 
@@ -757,7 +772,7 @@ class JournalStore:
                     f.acknowledged_at,
                     f.acknowledged_by,
                 )
-                for f, name in s.execute(q.order_by(SafetyFlagRow.raised_at.desc())).tuples()
+                for f, name in s.execute(q.order_by(SafetyFlagRow.raised_at.desc()))
             ]
 
     def acknowledge_flag(self, actor: Actor, flag_id: int) -> None:

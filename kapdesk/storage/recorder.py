@@ -8,6 +8,8 @@ too via ``call``, so there is exactly one writer and SQLite never sees two.
 
 If a write fails (disk full, server gone) nothing is dropped: the batch is kept and retried,
 and ``on_failure`` is told once per outage so the alarm system can raise a technical alarm.
+So that no single value can make a batch fail for ever, labels are clipped to their
+column's length: PostgreSQL enforces VARCHAR lengths, SQLite does not.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, String, insert
 from sqlalchemy.orm import Session as OrmSession
 
 from kapdesk.domain.readings import Reading
@@ -170,8 +172,8 @@ class Recorder:
                             SessionEventRow(
                                 session_id=p.session_id,
                                 t=ev.t,
-                                kind=ev.kind,
-                                phase=ev.phase,
+                                kind=_clip(ev.kind, _EVENT_LEN["kind"]),
+                                phase=_clip(ev.phase, _EVENT_LEN["phase"]),
                                 data=dict(ev.data),
                             )
                         )
@@ -181,11 +183,17 @@ class Recorder:
                             AlarmRow(
                                 session_id=p.session_id,
                                 t=p.t,
-                                kind=str(rec.get("kind", "")),
-                                priority=str(rec.get("priority", "")),
-                                channel=rec.get("channel"),
-                                condition=str(rec.get("condition", "")),
-                                transition=str(rec.get("transition", "")),
+                                kind=_clip(str(rec.get("kind", "")), _ALARM_LEN["kind"]),
+                                priority=_clip(
+                                    str(rec.get("priority", "")), _ALARM_LEN["priority"]
+                                ),
+                                channel=_clip(rec.get("channel"), _ALARM_LEN["channel"]),
+                                condition=_clip(
+                                    str(rec.get("condition", "")), _ALARM_LEN["condition"]
+                                ),
+                                transition=_clip(
+                                    str(rec.get("transition", "")), _ALARM_LEN["transition"]
+                                ),
                                 value=rec.get("value"),
                                 data=dict(rec),
                             )
@@ -220,14 +228,35 @@ class Recorder:
             call.future.set_result(result)
 
 
+def _lengths(model: type[Any]) -> dict[str, int]:
+    """The declared length of each VARCHAR column of ``model`` (Text has none)."""
+    return {
+        c.name: c.type.length
+        for c in model.__table__.columns
+        if isinstance(c.type, String) and c.type.length
+    }
+
+
+_READING_LEN = _lengths(ReadingRow)
+_EVENT_LEN = _lengths(SessionEventRow)
+_ALARM_LEN = _lengths(AlarmRow)
+
+S = TypeVar("S", str, str | None)
+
+
+def _clip(value: S, length: int) -> S:
+    """``value`` cut to ``length`` characters (the alarm's JSON record keeps it whole)."""
+    return value[:length] if value is not None else value
+
+
 def _reading_row(session_id: int | None, r: Reading) -> dict[str, Any]:
     return {
         "session_id": session_id,
         "t": r.t,
-        "channel": r.channel,
+        "channel": r.channel[: _READING_LEN["channel"]],
         "value": float(r.value),
-        "unit": r.unit,
-        "device": r.device,
-        "flags": ",".join(sorted(r.flags)),
-        "original_unit": r.original_unit,
+        "unit": r.unit[: _READING_LEN["unit"]],
+        "device": r.device[: _READING_LEN["device"]],
+        "flags": ",".join(sorted(r.flags))[: _READING_LEN["flags"]],
+        "original_unit": _clip(r.original_unit, _READING_LEN["original_unit"]),
     }

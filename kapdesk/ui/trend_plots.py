@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from kapdesk.domain.alarms import AlarmLimits, Condition
 from kapdesk.domain.clock import iso_utc
@@ -45,6 +45,19 @@ def with_gaps(t: FloatArray, v: FloatArray, gap: float) -> tuple[FloatArray, Flo
     return np.insert(t, breaks, t[breaks - 1] + gap / 2), np.insert(v, breaks, np.nan)
 
 
+def steady_axis(axis: pg.AxisItem) -> None:
+    """Make an axis cheap to redraw (measured with ``scripts/benchmark``).
+
+    - An axis draws its grid across the whole plot, and stroking the grid was most of a
+      repaint (~17 of 23 ms). Cached as a pixmap, it is redrawn only when its own range
+      moves, not whenever a curve under it changes.
+    - No automatic SI prefix: the labels carry no units, so a prefix never showed, but it
+      re-set the label's HTML on every range change (every frame for the pleth strip).
+    """
+    axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    axis.enableAutoSIPrefix(False)
+
+
 class TrendPlots(pg.GraphicsLayoutWidget):
     """Stacked HR, SpO2 and NIBP trends sharing one time axis."""
 
@@ -72,6 +85,7 @@ class TrendPlots(pg.GraphicsLayoutWidget):
             for ax in ("left", "bottom"):
                 plot.getAxis(ax).setTextPen(theme.muted)
                 plot.getAxis(ax).setPen(theme.panel_border)
+                steady_axis(plot.getAxis(ax))
             plot.setLabel("left", title, **{"color": theme.text, "font-size": "10pt"})
             plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
             plot.setYRange(*yrange, padding=0.02)
@@ -103,8 +117,12 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         self.pleth_plot.hideAxis("bottom")
         self.pleth_plot.setMouseEnabled(x=False, y=False)
         self.pleth_plot.hideButtons()
-        self.pleth_plot.getAxis("left").setTextPen(theme.plot_background)  # no tick numbers
+        # No tick numbers (it used to draw them in the background colour, and re-measure
+        # them each frame: their width moved the layout and asked for a second paint).
+        self.pleth_plot.getAxis("left").setStyle(showValues=False)
         self.pleth_plot.getAxis("left").setPen(theme.panel_border)
+        for ax in ("left", "bottom"):
+            steady_axis(self.pleth_plot.getAxis(ax))
         self.pleth_curve = self.pleth_plot.plot(
             pen=pg.mkPen(theme.channel["pleth"], width=1), connect="finite"
         )
@@ -119,20 +137,27 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         Curves get new data only when their channel got new samples; the time axis moves
         only once it would shift by a pixel. At 1 Hz trends most frames then cost nothing,
         while a new reading still reaches the screen on the next frame.
+
+        Moving the axis redraws all three trends and their time labels, the costliest
+        frame there is; in a frame that already draws new samples it waits for the next
+        frame (at most one pixel later), so a new reading is not held up by it.
         """
         t0 = now - self.window_s
+        drew = False
         for name, curve in self._curves.items():
             version = store.version(name)
             if version == self._versions.get(name):
                 continue
             self._versions[name] = version
+            drew = True
             t, v = store.since(name, t0)
             if name.startswith("nibp_"):
                 curve.setData(t, v)
             else:
                 curve.setData(*with_gaps(t, v, GAP_AFTER_S), connect="finite")
         pixel_s = self.window_s / max(100.0, self.plots[0].vb.width())
-        if abs(now - self._shown_now) >= pixel_s:
+        behind = abs(now - self._shown_now)
+        if behind >= 2 * pixel_s or (behind >= pixel_s and not drew):
             self._shown_now = now
             self.plots[0].setXRange(t0, now + self.window_s * 0.02, padding=0)
         self._refresh_pleth(store, now)
@@ -145,9 +170,29 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         t, v = store.since("pleth", now - self.pleth_window_s)
         if not self.pleth_plot.isVisible():
             self.pleth_plot.setVisible(True)
+            # Line the strip up with the trends above it (its own axis has no numbers).
+            self.pleth_plot.getAxis("left").setWidth(self.plots[0].getAxis("left").width())
         self.pleth_curve.setData(*with_gaps(t, v, self.pleth_window_s / 16), connect="finite")
         if len(t):
-            self.pleth_plot.setXRange(t[-1] - self.pleth_window_s, t[-1], padding=0)
+            self._fit_pleth(float(t[-1]), v)
+
+    def _fit_pleth(self, newest: float, v: FloatArray) -> None:
+        """The last ``pleth_window_s`` up to the newest sample, y fitted to the data with
+        the padding pyqtgraph's auto-range would add, in one range change made now.
+
+        Left to auto-range, the y axis was fitted when the paint started, and a range
+        changed during a paint asks for a second paint: the strip was drawn twice a frame.
+        """
+        vb = self.pleth_plot.vb
+        x_range = (newest - self.pleth_window_s, newest)
+        finite = v[np.isfinite(v)]
+        if not len(finite):  # all gaps: keep the y range, as auto-range does
+            vb.setRange(xRange=x_range, padding=0)
+        else:
+            lo, hi = float(finite.min()), float(finite.max())
+            pad = (hi - lo) * vb.suggestPadding(1)
+            vb.setRange(xRange=x_range, yRange=(lo - pad, hi + pad), padding=0)
+        vb.updateMatrix()  # also now: the view would otherwise move its items mid-paint
 
     def set_window(self, seconds: float) -> None:
         """How much history the trends show (5 min up to the whole session)."""

@@ -207,11 +207,14 @@ class BleMonitorConnection:
         frames_before = self.counters.frames
         await client.connect()
         try:
-            await self._subscribe(client)
+            wanted = self._resolve(client)  # refuses a device that lacks the profile
             self.battery_percent = await self._read_battery(client)
             self.counters.connections += 1
             self._last_frame_mono = time.monotonic()
+            # Connected before subscribing: the first notification can arrive while
+            # start_notify is still returning, and no reading may predate "connected".
             self._set_state(LinkState.CONNECTED, f"connected to {device.address}")
+            await self._subscribe(client, wanted)
             await self._watch(lost)
         finally:
             if client.is_connected:
@@ -219,7 +222,9 @@ class BleMonitorConnection:
                     await asyncio.shield(client.disconnect())
         return self.counters.frames > frames_before
 
-    async def _subscribe(self, client: BleakClient) -> None:
+    def _resolve(self, client: BleakClient) -> list[tuple[Any, BleakGATTCharacteristic]]:
+        """The profile's characteristics on this device; a missing required one refuses it."""
+        found = []
         for spec in self._characteristics:
             char = client.services.get_characteristic(spec.uuid)
             if char is None:
@@ -228,6 +233,13 @@ class BleMonitorConnection:
                 raise BleConnectionError(
                     f"{self.device_name} lacks characteristic {spec.uuid} ({spec.protocol})"
                 )
+            found.append((spec, char))
+        return found
+
+    async def _subscribe(
+        self, client: BleakClient, wanted: list[tuple[Any, BleakGATTCharacteristic]]
+    ) -> None:
+        for spec, char in wanted:
             parse = PROTOCOLS[spec.protocol].parse_frame
             assert parse is not None
 

@@ -3,7 +3,10 @@ reads, settings, and full-text search over entries.
 
 On SQLite the search index is an FTS5 table with external content (the text lives once, in
 ``journal_entries``) kept in step by triggers; on PostgreSQL it is a GIN expression index
-on ``to_tsvector('simple', body || ' ' || tags)``, which the store's query matches.
+on ``to_tsvector('kapdesk_search', body || ' ' || tags)``, which the store's query matches.
+``kapdesk_search`` is PostgreSQL's ``simple`` configuration plus the ``unaccent``
+dictionary, so "cafe" finds "café" as FTS5's ``remove_diacritics`` does; where the server
+cannot provide ``unaccent`` (not installed, or not permitted) it is plain ``simple``.
 
 Revision ID: 0002
 Revises: 0001
@@ -12,8 +15,12 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from alembic import op
+
+log = logging.getLogger(__name__)
 
 revision = "0002"
 down_revision = "0001"
@@ -38,9 +45,17 @@ SQLITE_FTS = [
     " END",
 ]
 
+POSTGRES_SEARCH_CONFIG = "kapdesk_search"
+POSTGRES_UNACCENT = [
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    # Only the token types that can hold non-ASCII letters need unaccent (the docs' recipe).
+    f"ALTER TEXT SEARCH CONFIGURATION {POSTGRES_SEARCH_CONFIG}"
+    " ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple",
+]
 POSTGRES_FTS = [
     "CREATE INDEX ix_journal_entries_fts ON journal_entries USING gin"
-    " (to_tsvector('simple', coalesce(body, '') || ' ' || coalesce(tags, '')))",
+    f" (to_tsvector('{POSTGRES_SEARCH_CONFIG}',"
+    " coalesce(body, '') || ' ' || coalesce(tags, '')))",
 ]
 
 
@@ -143,7 +158,27 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for statement in SQLITE_FTS if dialect == "sqlite" else []:
         op.execute(statement)
-    for statement in POSTGRES_FTS if dialect == "postgresql" else []:
+    if dialect == "postgresql":
+        _create_postgres_search()
+
+
+def _create_postgres_search() -> None:
+    """The search configuration (with unaccent if the server allows) and the index."""
+    bind = op.get_bind()
+    op.execute(f"CREATE TEXT SEARCH CONFIGURATION {POSTGRES_SEARCH_CONFIG} (COPY = simple)")
+    available = bind.exec_driver_sql(
+        "SELECT count(*) FROM pg_available_extensions WHERE name = 'unaccent'"
+    ).scalar()
+    if available:
+        try:
+            with bind.begin_nested():  # a refused CREATE EXTENSION must not abort the rest
+                for statement in POSTGRES_UNACCENT:
+                    bind.exec_driver_sql(statement)
+        except sa.exc.DBAPIError as exc:
+            log.warning("journal search without unaccent (accents must match): %s", exc)
+    else:
+        log.warning("journal search without unaccent: the server lacks the extension")
+    for statement in POSTGRES_FTS:
         op.execute(statement)
 
 
@@ -152,6 +187,9 @@ def downgrade() -> None:
         for trigger in ("ai", "ad", "au"):
             op.execute(f"DROP TRIGGER IF EXISTS journal_entries_fts_{trigger}")
         op.execute("DROP TABLE IF EXISTS journal_entries_fts")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_journal_entries_fts")
+        op.execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {POSTGRES_SEARCH_CONFIG}")
     for table in (
         "journal_settings",
         "journal_entry_reads",
