@@ -3,11 +3,13 @@ the alarm lists. The monitor can be detached to a second screen or shown full sc
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFrame,
     QHBoxLayout,
@@ -24,7 +26,9 @@ from PySide6.QtWidgets import (
 from kapdesk import __version__
 from kapdesk.alarm_limits import resources_dir
 from kapdesk.domain.alarms import AlarmKind, Condition
+from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import SessionEvent
+from kapdesk.music_library import load_music_library
 from kapdesk.runtime import Runtime
 from kapdesk.ui.alarm_sound import AlarmSounder
 from kapdesk.ui.alarm_views import AlarmList, AlarmLog
@@ -33,8 +37,12 @@ from kapdesk.ui.journal_patient import PatientJournalWindow
 from kapdesk.ui.journal_review import JournalReviewWindow
 from kapdesk.ui.limits_dialog import LimitsDialog
 from kapdesk.ui.monitor_view import MonitorView
+from kapdesk.ui.music_panel import MusicPanel
+from kapdesk.ui.music_player import SessionMusicPlayer, follow_session
 from kapdesk.ui.session_panel import SessionPanel, marker_label
-from kapdesk.ui.theme import DARK, Theme
+from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher
+
+log = logging.getLogger(__name__)
 
 FRAME_MS = 33  # ~30 frames/s: the GUI pulls whatever arrived since the last frame
 
@@ -67,6 +75,10 @@ def describe(event: SessionEvent) -> str:
             return f"Intention: \u201c{d.get('text', '')}\u201d"
         case "baseline":
             return f"Baseline {d.get('channel')}: {d.get('value')}"
+        case "music_track_started":
+            return f"Music: {d.get('title', '')} ({d.get('cue', '')})"
+        case "music_track_stopped":
+            return f"Music stopped: {d.get('title', '')} ({d.get('reason', '')})"
         case _:
             return event.kind.replace("_", " ").capitalize()
 
@@ -118,6 +130,17 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.music = self._music_player()
+        self.music_panel = MusicPanel(self.music)
+        music_dock = QDockWidget("Music", self)
+        music_dock.setObjectName("musicDock")
+        music_dock.setWidget(self.music_panel)
+        music_dock.setFeatures(dock.features())
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, music_dock)
+        self.tabifyDockWidget(dock, music_dock)  # one column, laptop height: session in front
+        dock.raise_()
+        if demo:
+            self.music.play()  # the demo session has its music, on its timeline
         self.devices_panel: DevicesPanel | None = None
         self.journal_windows: list[QMainWindow] = []
         self.demo = demo
@@ -155,12 +178,32 @@ class MainWindow(QMainWindow):
         self._timer.start(FRAME_MS)
         self.refresh()
 
+    def _music_player(self) -> SessionMusicPlayer:
+        """Playlists per phase from resources/music.toml; music follows the session's phases
+        and every track start and stop lands on its timeline."""
+        library = load_music_library(protocol=self.runtime.protocol)
+        for problem in library.problems:  # a missing file never stops a session
+            log.warning("music: %s", problem)
+        queue = MusicQueue(library.playlists, library.phase_cues, loop=library.loop)
+        player = SessionMusicPlayer(
+            queue, fade_ms=int(library.fade_s * 1000), volume=library.volume, parent=self
+        )
+        follow_session(player, self.runtime.controller)
+        return player
+
     def _menus(self) -> None:
         bar = self.menuBar()
         view = bar.addMenu("&View")
         view.addAction("Devices\u2026", self.show_devices)
         view.addAction("Detach or attach the monitor", self.toggle_detached)
         view.addAction("Full screen (F11)", self.toggle_full_screen)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            self.themes: ThemeSwitcher | None = ThemeSwitcher(app, self.theme, parent=self)
+            self.themes.theme_changed.connect(self.monitor.plots.apply_theme)
+            themes = view.addMenu("Theme")
+            for action in self.themes.actions(themes):
+                themes.addAction(action)
         journal = bar.addMenu("&Journal")
         journal.addAction(
             "Patient journal for this patient (patient mode)\u2026", self.open_patient_journal
@@ -322,6 +365,11 @@ class MainWindow(QMainWindow):
     def _on_event(self, event: SessionEvent) -> None:
         if event.kind == "phase_ended":  # implied by the next phase_entered
             return
+        themes = getattr(self, "themes", None)
+        if themes is not None and event.kind in ("session_started", "session_resumed"):
+            themes.for_session(True)  # the dim, low-glare room theme while a patient is in
+        elif themes is not None and event.kind in ("session_completed", "session_aborted"):
+            themes.for_session(False)
         stamp = datetime.fromtimestamp(event.t).strftime("%H:%M:%S")  # local, as the clinic reads
         self.timeline.insertItem(0, f"{stamp}   {describe(event)}")
         label = marker_label(event)
@@ -332,6 +380,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
+        self.music.shutdown()
         if self.detached is not None:
             self.detached.close()
         if self.devices_panel is not None:

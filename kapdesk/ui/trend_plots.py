@@ -76,7 +76,7 @@ class TrendPlots(pg.GraphicsLayoutWidget):
             (
                 "NIBP mmHg",
                 [("nibp_systolic", True), ("nibp_diastolic", True), ("nibp_mean", True)],
-                (50, 200),
+                (40, 230),
             ),
         ]
         for row, (title, channels, yrange) in enumerate(spec):
@@ -193,6 +193,19 @@ class TrendPlots(pg.GraphicsLayoutWidget):
             pad = (hi - lo) * vb.suggestPadding(1)
             vb.setRange(xRange=x_range, yRange=(lo - pad, hi + pad), padding=0)
         vb.updateMatrix()  # also now: the view would otherwise move its items mid-paint
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Follow a theme switch (dim in session, day between sessions): background,
+        axes and titles; channel and alarm colours stay as they are, by design."""
+        self.theme = theme
+        self.setBackground(theme.plot_background)
+        for plot in [*self.plots, self.pleth_plot]:
+            for ax in ("left", "bottom"):
+                plot.getAxis(ax).setTextPen(theme.muted)
+                plot.getAxis(ax).setPen(theme.panel_border)
+            label = plot.getAxis("left").labelText
+            plot.setLabel("left", label, **{"color": theme.text, "font-size": "10pt"})
+        self.pleth_plot.getAxis("left").setTextPen(theme.plot_background)
 
     def set_window(self, seconds: float) -> None:
         """How much history the trends show (5 min up to the whole session)."""

@@ -1,0 +1,1 @@
+"""Benchmarks kept with the project; run them with ``scripts/benchmark`` (docs/benchmark.md)."""
