@@ -22,6 +22,7 @@ from typing import Any
 from kapdesk.acquisition.catalog import CatalogError, DeviceProfile, load_catalog
 from kapdesk.acquisition.ingest import DeviceStatus, IngestHub
 from kapdesk.acquisition.parsers.registry import PROTOCOLS
+from kapdesk.cli import positive_float
 from kapdesk.domain.clock import SessionClock, iso_utc
 from kapdesk.domain.readings import Reading
 
@@ -45,7 +46,7 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="serial ports and BLE devices in range")
     listing.add_argument(
-        "--scan-seconds", type=_positive, default=3.0, metavar="S", help="BLE scan time"
+        "--scan-seconds", type=positive_float, default=3.0, metavar="S", help="BLE scan time"
     )
     listing.add_argument(
         "--emulated", action="store_true", help="scan the emulated BLE monitors instead"
@@ -61,20 +62,10 @@ def register(subparsers: Any) -> None:
         "address", metavar="ADDRESS", help="BLE address (AA:BB:..), or a serial port path"
     )
     probe.add_argument(
-        "--seconds", type=_positive, default=10.0, metavar="N", help="how long (default 10)"
+        "--seconds", type=positive_float, default=10.0, metavar="N", help="how long (default 10)"
     )
     probe.add_argument("--emulated", action="store_true", help="probe the emulated BLE monitors")
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import threading
 import time
 from types import FrameType
 
+from kapdesk.cli import positive_float
 from kapdesk.domain.clock import SessionClock
 
 
@@ -35,14 +36,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--speed",
-        type=_positive_float,
+        type=positive_float,
         default=1.0,
         metavar="N",
         help="advance the patient N times faster; frames keep the device's rate (default 1)",
     )
     parser.add_argument(
         "--seconds",
-        type=_positive_float,
+        type=positive_float,
         default=None,
         metavar="N",
         help="stop after N real seconds (default: run until interrupted)",
@@ -55,16 +56,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="session time to start from (the dose is at 600 s; default 0)",
     )
     parser.set_defaults(func=run)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
