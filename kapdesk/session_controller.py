@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -32,7 +33,13 @@ from kapdesk.domain.schedule import (
     check_in_due_at,
     plan,
 )
-from kapdesk.domain.session import STANDARD_PHASES, Session, SessionEvent, SessionStateError
+from kapdesk.domain.session import (
+    STANDARD_PHASES,
+    Session,
+    SessionEvent,
+    SessionState,
+    SessionStateError,
+)
 from kapdesk.protocols import ProtocolSet, protocol_set
 from kapdesk.storage.recorder import Recorder
 from kapdesk.storage.records import (
@@ -45,6 +52,8 @@ from kapdesk.storage.records import (
     load_events,
     save_session_state,
 )
+
+log = logging.getLogger(__name__)
 
 EventListener = Callable[[SessionEvent], None]
 COMMIT_WAIT_S = 1.0
@@ -66,6 +75,7 @@ class SessionController:
         self.events: list[SessionEvent] = []
         self.unsaved = 0  # events of the last action not yet committed when it returned
         self._listeners: list[EventListener] = []
+        self._before_end: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     def add_listener(self, listener: EventListener) -> None:
@@ -139,11 +149,28 @@ class SessionController:
     def enter(self, phase_id: str, reason: str = "") -> None:
         self._apply(lambda s, t: s.enter(phase_id, t, reason))
 
+    def add_before_end(self, callback: Callable[[], None]) -> None:
+        """``callback`` runs just before the session completes or is aborted, on the
+        ending thread, while events can still be recorded: for anything that must close
+        its own record first (the music's playing track)."""
+        self._before_end.append(callback)
+
     def complete(self) -> None:
+        self._run_before_end()
         self._apply(lambda s, t: s.complete(t))
 
     def abort(self, reason: str) -> None:
+        self._run_before_end()
         self._apply(lambda s, t: s.abort(t, reason))
+
+    def _run_before_end(self) -> None:
+        if self.session is None or self.session.state is not SessionState.IN_PROGRESS:
+            return
+        for callback in list(self._before_end):
+            try:
+                callback()
+            except Exception:  # one failing closer must not keep a session from ending
+                log.exception("before-end callback %r failed", callback)
 
     def record(self, kind: str, data: Mapping[str, Any] | None = None) -> SessionEvent:
         """A timestamped event in the current phase (note, dose, baseline, check...)."""

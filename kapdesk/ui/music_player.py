@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QTimer, QUrl, QVariantAnimation, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, QUrl, QVariantAnimation, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer, QtAudio
 
 from kapdesk.domain.music import SILENCE, MusicQueue, Track
@@ -258,6 +258,15 @@ class SessionMusicPlayer(QObject):
         if self._open is not None:
             track, cue = self._open
             self._emit_record(TRACK_STARTED, self._data(track, cue, reason, self.position_ms()))
+
+    def end_of_session(self) -> None:
+        """The session is ending: its playing track's stop goes on its timeline now, while
+        the session can still record it (a fade would land after the end), and the music
+        stops."""
+        self._fade.stop()
+        self._then = None
+        self._wants_play = False
+        self._stop_now("session_end")
 
     def shutdown(self) -> None:
         """Close the timeline's open track (no fade: the app is closing)."""
@@ -525,5 +534,14 @@ def follow_session(player: SessionMusicPlayer, controller: SessionTimeline) -> N
         elif event.kind in ("session_completed", "session_aborted"):
             QTimer.singleShot(0, player, player.stop)
 
+    def before_end() -> None:
+        if QThread.currentThread() == player.thread():
+            player.end_of_session()  # synchronous: the stop lands before the session ends
+        else:  # another thread ends the session: the stop may come too late to record
+            QTimer.singleShot(0, player, player.end_of_session)
+
     player.set_recorder(record)
     controller.add_listener(on_event)
+    add_before_end = getattr(controller, "add_before_end", None)
+    if add_before_end is not None:
+        add_before_end(before_end)

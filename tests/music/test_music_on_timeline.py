@@ -51,3 +51,32 @@ def test_phase_music_lands_on_the_session_timeline(
     ]
     kinds = [e["kind"] for e in events]
     assert kinds.index("phase_entered") < kinds.index("music_track_stopped")
+
+
+def test_the_track_playing_at_discharge_is_closed_on_the_timeline(
+    qtbot: QtBot, tmp_path: Path, db_url: str
+) -> None:
+    """Discharge enters the last phase and completes at once; the fade's stop would land
+    after the end, so the player closes its track just before the session ends."""
+    lists = {
+        "settling": Playlist("settling", (Track(str(write_tone(tmp_path / "s.wav", 5.0)), "S"),))
+    }
+    player = SessionMusicPlayer(MusicQueue(lists), fade_ms=2000)
+    rt = Runtime.build(open_database(db_url), speed=1.0)
+    try:
+        follow_session(player, rt.controller)
+        session = rt.controller.open(demo_patient(), "test-protocol")
+        rt.controller.start()
+        player.play()
+        qtbot.waitUntil(lambda: player.position_ms() > 100, timeout=5000)
+        rt.controller.complete()
+        assert session.id is not None
+        events = session_record(rt.engine, session.id)["events"]
+    finally:
+        player.shutdown()
+        rt.shutdown()
+    kinds = [e["kind"] for e in events]
+    stops = [e for e in events if e["kind"] == "music_track_stopped"]
+    assert [s["data"]["reason"] for s in stops] == ["session_end"]
+    assert kinds.index("music_track_stopped") < kinds.index("session_completed")
+    assert not player.playing
