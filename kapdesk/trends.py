@@ -104,6 +104,35 @@ class TrendStore:
             t, v = buf.since(t0)
             return t.copy(), v.copy()
 
+    def envelope(
+        self, channel: str, t0: float, max_points: int
+    ) -> tuple[FloatArray, FloatArray, float]:
+        """Like ``since``, but at most about ``max_points`` points: beyond that, the min and
+        max of each bucket of samples (a peak envelope, as a monitor draws a dense trace),
+        computed from views under the lock instead of copying the whole window.
+
+        Returns (t, v, bucket seconds); bucket seconds is 0 when nothing was reduced.
+        A bucket holding a NaN (a gap) is NaN, so gaps stay visible.
+        """
+        with self.lock:
+            buf = self._buffers.get(channel)
+            if buf is None:
+                return np.empty(0), np.empty(0), 0.0
+            t, v = buf.since(t0)
+            n = len(t)
+            per = -(-n // max(1, max_points // 2))  # samples per bucket, rounded up
+            if per <= 1:
+                return t.copy(), v.copy(), 0.0
+            start = n % per  # whole buckets, aligned to the newest sample
+            vv = v[start:].reshape(-1, per)
+            tt = t[start::per]
+            lo, hi = vv.min(axis=1), vv.max(axis=1)
+        out_t = np.repeat(tt, 2)
+        out_v = np.empty(2 * len(tt))
+        out_v[0::2], out_v[1::2] = lo, hi
+        span = float(tt[-1] - tt[0]) / max(1, len(tt) - 1) if len(tt) > 1 else 0.0
+        return out_t, out_v, span
+
     def version(self, channel: str) -> int:
         """Changes whenever ``channel`` gets a sample; lets a view skip unchanged data."""
         buf = self._buffers.get(channel)

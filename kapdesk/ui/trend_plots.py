@@ -150,11 +150,15 @@ class TrendPlots(pg.GraphicsLayoutWidget):
                 continue
             self._versions[name] = version
             drew = True
-            t, v = store.since(name, t0)
             if name.startswith("nibp_"):
-                curve.setData(t, v)
+                curve.setData(*store.since(name, t0))
             else:
-                curve.setData(*with_gaps(t, v, GAP_AFTER_S), connect="finite")
+                # Two points per pixel at most: a peak envelope of dense channels, so a
+                # frame never copies or draws more than the plot can show.
+                width = int(max(100.0, self.plots[0].vb.width()))
+                t, v, bucket_s = store.envelope(name, t0, max_points=4 * width)
+                gap = max(GAP_AFTER_S, 2.5 * bucket_s)
+                curve.setData(*with_gaps(t, v, gap), connect="finite")
         pixel_s = self.window_s / max(100.0, self.plots[0].vb.width())
         behind = abs(now - self._shown_now)
         if behind >= 2 * pixel_s or (behind >= pixel_s and not drew):
