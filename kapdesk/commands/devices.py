@@ -161,15 +161,8 @@ def list_devices(scan_seconds: float, *, emulated: bool) -> int:
 
 
 def _serial_ports() -> list[dict[str, Any]]:
-    try:
-        from kapdesk.acquisition.serial_transport import list_serial_ports
-    except ImportError:  # the serial transport is optional for listing
-        import serial.tools.list_ports
+    from kapdesk.acquisition.serial_transport import list_serial_ports
 
-        return [
-            {"device": p.device, "description": p.description, "hwid": p.hwid}
-            for p in serial.tools.list_ports.comports()
-        ]
     return list_serial_ports()
 
 

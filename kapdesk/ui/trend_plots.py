@@ -25,15 +25,6 @@ PLETH_WINDOW_S = 8.0
 #: Which plot (by row) shows the limits of which channel.
 LIMIT_CHANNELS = {0: ("heart_rate",), 1: ("spo2",), 2: ("nibp_systolic", "nibp_diastolic")}
 
-EVENT_LABELS = {
-    "phase_entered": None,  # labelled with the phase's own label
-    "dose": "Dose",
-    "intention": "Intention",
-    "eye_mask_on": "Mask on",
-    "eye_mask_off": "Mask off",
-    "note": "Note",
-}
-
 
 def with_gaps(t: FloatArray, v: FloatArray, gap: float) -> tuple[FloatArray, FloatArray]:
     """Insert a NaN between samples further apart than ``gap`` so the line breaks there."""
