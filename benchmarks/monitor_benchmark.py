@@ -54,6 +54,7 @@ from kapdesk.domain.alarms import AlarmTransition, Condition, TransitionKind
 from kapdesk.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.ui import theme
+from kapdesk.ui.gui_thread import collect_on_gui_thread
 from kapdesk.ui.main_window import MainWindow
 
 PROTOCOL = "im-ketamine"
@@ -150,6 +151,7 @@ class Harness:
             self.window = MainWindow(self.rt)
             self.window.show()
         freeze_startup_objects()  # as kapdesk.app does once its window is up
+        collect_on_gui_thread()  # and, as it does, collect garbage only on the GUI thread
         run_loop_for(0.5)  # first layout and paints out of the way
 
     def threads(self) -> dict[str, int | None]:

@@ -104,6 +104,10 @@ class AlarmService(threading.Thread):
     def add_listener(self, listener: TransitionListener) -> None:
         self._listeners = [*self._listeners, listener]  # copy-on-write, read lock-free
 
+    def remove_listener(self, listener: TransitionListener) -> None:
+        """A window that closes stops listening (no-op if it never did)."""
+        self._listeners = [x for x in self._listeners if x != listener]
+
     # -- staff actions and system failures (any thread) ----------------------------
 
     def acknowledge(

@@ -34,6 +34,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     from kapdesk.runtime import Runtime
     from kapdesk.ui import theme
+    from kapdesk.ui.gui_thread import collect_on_gui_thread, stop_collecting_on_gui_thread
     from kapdesk.ui.main_window import MainWindow
 
     try:
@@ -53,6 +54,7 @@ def run_app(args: argparse.Namespace) -> int:
     window = MainWindow(runtime, demo=args.demo)
     window.show()
     freeze_startup_objects()
+    collect_on_gui_thread()  # Qt objects must not be collected on a device thread
     if not args.demo and not args.screenshot:
         from kapdesk.ui.resume import offer_resume
 
@@ -77,4 +79,5 @@ def run_app(args: argparse.Namespace) -> int:
     finally:
         window.close()
         runtime.shutdown()
+        stop_collecting_on_gui_thread()
     return status or rc

@@ -79,7 +79,13 @@ class SessionController:
         self._lock = threading.Lock()
 
     def add_listener(self, listener: EventListener) -> None:
-        self._listeners.append(listener)
+        with self._lock:
+            self._listeners = [*self._listeners, listener]  # copy-on-write, read lock-free
+
+    def remove_listener(self, listener: EventListener) -> None:
+        """A window that closes stops listening (no-op if it never did)."""
+        with self._lock:
+            self._listeners = [x for x in self._listeners if x != listener]
 
     # -- opening, resuming ------------------------------------------------------------------
 

@@ -24,3 +24,23 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.delenv("KAPDESK_DATABASE_URL", raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_on_gui_thread(qapp):
+    """As the app does (kapdesk/ui/gui_thread.py): the garbage collector runs only on the
+    GUI thread, so a test's device or writer thread never destroys Qt objects that an
+    earlier test left in reference cycles."""
+    from kapdesk.ui.gui_thread import collect_on_gui_thread, stop_collecting_on_gui_thread
+
+    collector = collect_on_gui_thread()
+    yield collector
+    stop_collecting_on_gui_thread()
+
+
+@pytest.fixture(autouse=True)
+def _collect_between_tests(_collect_on_gui_thread):
+    """Tests that never run the event loop still get their garbage collected (here, on
+    the GUI thread), when the collector's thresholds say so."""
+    yield
+    _collect_on_gui_thread.check()

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 
 from kapdesk.domain.alarms import Priority
+from kapdesk.ui.media import media_player
 
 #: Seconds between bursts (IEC 60601-1-8 allows 2.5-15 s for high, 2.5-30 s for medium;
 #: a low-priority tone sounds once). Clinics can change these in resources/clinic.toml.
@@ -40,10 +41,8 @@ class AlarmSounder(QObject):
             path = sounds_dir / f"alarm-{p.value}.wav"
             if not path.is_file():
                 raise FileNotFoundError(f"alarm tone missing: {path}")
-            out = QAudioOutput(self)
+            player, out = media_player(self)  # made by Qt: see media.py
             out.setVolume(volume)
-            player = QMediaPlayer(self)
-            player.setAudioOutput(out)
             player.setSource(QUrl.fromLocalFile(str(path)))
             self._players[p] = player
             self._outputs.append(out)
@@ -63,9 +62,8 @@ class AlarmSounder(QObject):
         self.sounding = priority
         self._repeat.stop()
         for player in self._players.values():
-            # pause(), not stop(): stop() tears down the FFmpeg backend's playback threads
-            # and joins them from the GUI thread, which was seen to hang; a paused player
-            # is simply rewound by the next burst.
+            # pause(), not stop(): a paused player is rewound by the next burst and keeps
+            # its FFmpeg threads; stop() tears them down (the hang that caused: media.py).
             if player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
                 player.pause()
         if priority is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 from kapdesk.acquisition.catalog import load_catalog
 from kapdesk.acquisition.device_manager import DeviceEntry, DeviceManager, ScanResult
 from kapdesk.acquisition.ingest import LinkState
+from kapdesk.ui.gui_thread import ThreadInbox
 from kapdesk.ui.numerics import age_text
 
 STATE_TEXT = {
@@ -44,10 +44,6 @@ def signal_text(e: DeviceEntry) -> str:
     if e.signal is not None:
         return f"{e.signal:.0f}/15"  # CONTEC-style 0-15 strength
     return "ok" if e.state is LinkState.CONNECTED else "-"
-
-
-class _ScanResults(QObject):
-    done = Signal(object, str)
 
 
 class DevicesPanel(QWidget):
@@ -106,8 +102,9 @@ class DevicesPanel(QWidget):
 
         self.catalog = {p.key: p for p in load_catalog()}
         self.results: list[ScanResult] = []
-        self._scan_signal = _ScanResults()
-        self._scan_signal.done.connect(self._scan_done)
+        self._scans: ThreadInbox[tuple[list[ScanResult], str]] = ThreadInbox(
+            lambda r: self._scan_done(*r), self, 100
+        )
         self.resize(980, 640)
         self.refresh(0.0)
 
@@ -164,12 +161,14 @@ class DevicesPanel(QWidget):
         self.scan_button.setEnabled(False)
         self.scan_note.setText("Scanning\u2026")
 
+        manager, put = self.manager, self._scans.put  # no Qt object on the worker thread
+
         def work() -> None:
             try:
-                results, note = self.manager.scan()
+                results, note = manager.scan()
             except Exception as exc:  # report any failure in the panel, never crash
                 results, note = [], f"Scan failed: {exc}"
-            self._scan_signal.done.emit(results, note)
+            put((results, note))
 
         threading.Thread(target=work, name="kapdesk-scan", daemon=True).start()
 

@@ -59,8 +59,8 @@ from kapdesk.journal_resources import (
     load_questionnaires,
 )
 from kapdesk.storage.journal_store import JournalStore, SessionContext
+from kapdesk.ui.gui_thread import FutureBridge
 from kapdesk.ui.journal_widgets import (
-    FutureBridge,
     PinDialog,
     ensure_staff_pin,
     local_datetime,

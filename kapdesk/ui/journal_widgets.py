@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -47,23 +44,6 @@ def snippet_html(snippet: str) -> str:
     """A search snippet with matches in bold; the patient's text is escaped first."""
     escaped = html.escape(snippet)
     return escaped.replace(HIT_START, "<b style='color:#ffd866'>").replace(HIT_END, "</b>")
-
-
-class FutureBridge(QObject):
-    """Delivers a writer-thread Future's outcome to a GUI-thread callback."""
-
-    done = Signal(object, object)  # (callback, future)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-
-    def watch(self, fut: Future[Any], callback: Callable[[Future[Any]], None]) -> None:
-        fut.add_done_callback(lambda f: self.done.emit(callback, f))
-
-    @staticmethod
-    def _deliver(callback: Callable[[Future[Any]], None], fut: Future[Any]) -> None:
-        callback(fut)
 
 
 class PinDialog(QDialog):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from kapdesk import __version__
 from kapdesk.alarm_limits import resources_dir
-from kapdesk.domain.alarms import AlarmKind, Condition
+from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
 from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import SessionEvent
 from kapdesk.music_library import load_music_library
@@ -33,6 +33,7 @@ from kapdesk.runtime import Runtime
 from kapdesk.ui.alarm_sound import AlarmSounder
 from kapdesk.ui.alarm_views import AlarmList, AlarmLog
 from kapdesk.ui.devices_panel import DevicesPanel
+from kapdesk.ui.gui_thread import ThreadInbox
 from kapdesk.ui.journal_patient import PatientJournalWindow
 from kapdesk.ui.journal_review import JournalReviewWindow
 from kapdesk.ui.limits_dialog import LimitsDialog
@@ -45,13 +46,6 @@ from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher
 log = logging.getLogger(__name__)
 
 FRAME_MS = 33  # ~30 frames/s: the GUI pulls whatever arrived since the last frame
-
-
-class _Bridge(QObject):
-    """Carries session events and alarm transitions from any thread onto the GUI thread."""
-
-    event = Signal(object)
-    alarm = Signal(object)
 
 
 def hms(seconds: float) -> str:
@@ -164,11 +158,13 @@ class MainWindow(QMainWindow):
         self.sounder.availability_changed.connect(self._audio_availability)
         self._audio_availability(self.sounder.available)
 
-        self._bridge = _Bridge()
-        self._bridge.event.connect(self._on_event)
-        self._bridge.alarm.connect(self.alarm_log.add_transition)
-        runtime.controller.add_listener(self._bridge.event.emit)
-        runtime.alarms.add_listener(self._bridge.alarm.emit)
+        # Session events and alarm transitions come from any thread; see gui_thread.py.
+        self._events: ThreadInbox[SessionEvent] = ThreadInbox(self._on_event, self, FRAME_MS)
+        self._transitions: ThreadInbox[AlarmTransition] = ThreadInbox(
+            self.alarm_log.add_transition, self, FRAME_MS
+        )
+        runtime.controller.add_listener(self._events.put)
+        runtime.alarms.add_listener(self._transitions.put)
         for ev in runtime.controller.events:  # events from before the window existed
             self._on_event(ev)
 
@@ -380,6 +376,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
+        self.runtime.controller.remove_listener(self._events.put)
+        self.runtime.alarms.remove_listener(self._transitions.put)
+        self._events.close()
+        self._transitions.close()
         self.music.shutdown()
         if self.detached is not None:
             self.detached.close()

@@ -14,14 +14,17 @@ one player keeps "which track is playing" unambiguous for the timeline.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QThread, QTimer, QUrl, QVariantAnimation, Signal
-from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer, QtAudio
+from PySide6.QtCore import QObject, QTimer, QUrl, QVariantAnimation, Signal
+from PySide6.QtMultimedia import QMediaDevices, QMediaPlayer, QtAudio
 
 from kapdesk.domain.music import SILENCE, MusicQueue, Track
 from kapdesk.domain.session import Session, SessionEvent, SessionState
+from kapdesk.ui.gui_thread import ThreadInbox
+from kapdesk.ui.media import media_player
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,8 @@ RecordFn = Callable[[str, dict[str, Any]], object]
 TRACK_STARTED = "music_track_started"
 TRACK_STOPPED = "music_track_stopped"
 TRACK_FAILED = "music_track_failed"
+#: Queued to the player when another thread ends the session.
+END_OF_SESSION = "end_of_session"
 
 NO_AUDIO_NOTICE = (
     "No audio output found: the music cannot be heard. The session goes on; "
@@ -65,9 +70,7 @@ class SessionMusicPlayer(QObject):
         self._record = record
         self._volume = min(1.0, max(0.0, volume))
         self._gain = 1.0
-        self.output = QAudioOutput(self)
-        self.player = QMediaPlayer(self)
-        self.player.setAudioOutput(self.output)
+        self.player, self.output = media_player(self)  # made by Qt: see media.py
         self._apply_volume()
         self._wants_play = False
         # The track whose start is on the timeline and whose stop is not yet: (track, cue).
@@ -84,14 +87,14 @@ class SessionMusicPlayer(QObject):
         self.player.mediaStatusChanged.connect(self._status_changed)
         self.player.errorOccurred.connect(self._error)
         # Bound methods, never lambdas: a QObject receiver gets queued delivery should the
-        # backend emit from one of its threads, instead of running Python on that thread
-        # (which then waits for the GIL while the GUI thread, in stop(), waits for it).
+        # backend emit from one of its threads, instead of running Python on that thread.
         self.player.positionChanged.connect(self._position_changed)
         self.player.durationChanged.connect(self._duration_changed)
         self._devices = QMediaDevices(self)
         self._devices.audioOutputsChanged.connect(self._outputs_changed)
         self.available = bool(QMediaDevices.audioOutputs())
         self.problems: list[str] = []
+        self.session_inbox: ThreadInbox[SessionEvent | str] | None = None  # follow_session
 
     # -- what the panel shows ---------------------------------------------------------------
 
@@ -517,31 +520,39 @@ def follow_session(player: SessionMusicPlayer, controller: SessionTimeline) -> N
 
     Music played while no session is in progress (before the start, after discharge) is
     not recorded: there is no timeline for it. Listener calls may come from any thread,
-    so they are posted to the player's thread.
+    so they go through a ``ThreadInbox`` to the player's (the GUI) thread.
     """
+    gui_thread = threading.get_ident()  # follow_session is called on the GUI thread
 
     def record(kind: str, data: dict[str, Any]) -> None:
         session = controller.session
         if session is not None and session.state is SessionState.IN_PROGRESS:
             controller.record(kind, data)
 
-    def on_event(event: SessionEvent) -> None:
-        if event.kind == "session_started":
-            QTimer.singleShot(0, player, lambda: player.record_playing("session_started"))
-        elif event.kind == "phase_entered" and event.phase is not None:
-            phase = event.phase
-            QTimer.singleShot(0, player, lambda: player.on_phase(phase))
-        elif event.kind in ("session_completed", "session_aborted"):
-            QTimer.singleShot(0, player, player.stop)
+    def on_event(item: SessionEvent | str) -> None:
+        if item == END_OF_SESSION:
+            player.end_of_session()
+        elif not isinstance(item, SessionEvent):
+            return
+        elif item.kind == "session_started":
+            player.record_playing("session_started")
+        elif item.kind == "phase_entered" and item.phase is not None:
+            player.on_phase(item.phase)
+        elif item.kind in ("session_completed", "session_aborted"):
+            player.stop()
+
+    inbox: ThreadInbox[SessionEvent | str] = ThreadInbox(on_event, player)
+    player.session_inbox = inbox  # kept alive with the player (Qt holds drain() weakly)
+    put = inbox.put  # what the controller holds: the queue, no Qt object
 
     def before_end() -> None:
-        if QThread.currentThread() == player.thread():
+        if threading.get_ident() == gui_thread:
             player.end_of_session()  # synchronous: the stop lands before the session ends
         else:  # another thread ends the session: the stop may come too late to record
-            QTimer.singleShot(0, player, player.end_of_session)
+            put(END_OF_SESSION)
 
     player.set_recorder(record)
-    controller.add_listener(on_event)
+    controller.add_listener(put)
     add_before_end = getattr(controller, "add_before_end", None)
     if add_before_end is not None:
         add_before_end(before_end)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QFrame,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from kapdesk.domain.schedule import Slot, SlotState
 from kapdesk.domain.session import SessionEvent, SessionState
 from kapdesk.runtime import Runtime
+from kapdesk.ui.gui_thread import ThreadInbox
 from kapdesk.ui.session_dialogs import (
     ActionDialog,
     CheckDialog,
@@ -69,10 +70,6 @@ def slot_text(slot: Slot, now: float) -> str:
     if slot.state is SlotState.MISSED:
         return f"{slot.label} \u2014 not recorded"
     return f"{slot.label} \u2014 due now"
-
-
-class _Bridge(QObject):
-    event = Signal(object)
 
 
 class SessionPanel(QFrame):
@@ -162,9 +159,12 @@ class SessionPanel(QFrame):
         self.dialog: QWidget | None = None  # the dialog last opened (tests drive it)
         self.summary: SessionSummaryView | None = None
         self._menu_protocol: str | None = None
-        self._bridge = _Bridge()
-        self._bridge.event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
-        self.controller.add_listener(self._bridge.event.emit)
+        # Events come from any thread (see gui_thread.py); the panel stops listening when
+        # it is destroyed.
+        self._events: ThreadInbox[SessionEvent] = ThreadInbox(self._on_event, self)
+        put, controller = self._events.put, self.controller  # no Qt object in the closure
+        controller.add_listener(put)
+        self.destroyed.connect(lambda *_: controller.remove_listener(put))
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(REFRESH_MS)

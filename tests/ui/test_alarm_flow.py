@@ -67,7 +67,9 @@ def test_bp_spike_sounds_flashes_logs_and_acknowledge_silences(qtbot: QtBot, win
     assert seen == {True, False}
     # The NIBP tile is outlined; the log has the raise with its value.
     assert win.monitor.numerics.nibp._alarm is Priority.HIGH
-    assert any("raised" in line and "207" in line for line in log_lines(win))
+    qtbot.waitUntil(  # the log hears of it through its inbox, within a frame
+        lambda: any("raised" in line and "207" in line for line in log_lines(win)), timeout=1000
+    )
     assert any("207" in win.physiological.item(i).text() for i in range(win.physiological.count()))
 
     # Acknowledge by clicking: the sound stops, the log says who.
@@ -102,7 +104,9 @@ def test_pulling_an_emulated_device_raises_a_technical_alarm(qtbot: QtBot, windo
             ),
             timeout=2000,
         )
-        assert any("device_disconnected" in x or "disconnected" in x for x in log_lines(win))
+        qtbot.waitUntil(
+            lambda: any("disconnected" in x for x in log_lines(win)), timeout=1000
+        )
     finally:
         conn.stop()
         emu.stop()

@@ -48,8 +48,13 @@ def test_phase_changes_reach_timeline_and_plot_markers(qtbot: QtBot, demo_window
     _rt, win = demo_window
     # At 60x the scripted session reaches intention setting (3 min) in 3 s.
     qtbot.waitUntil(lambda: win.phase_label.text() == "Intention setting", timeout=10000)
-    texts = [win.timeline.item(i).text() for i in range(win.timeline.count())]
-    assert any("Phase: Intention setting" in t for t in texts)
+
+    def timeline_has_intention() -> bool:
+        texts = [win.timeline.item(i).text() for i in range(win.timeline.count())]
+        return any("Phase: Intention setting" in t for t in texts)
+
+    # The event reaches the GUI thread through its inbox, on the next frame at the latest.
+    qtbot.waitUntil(timeline_has_intention, timeout=1000)
     assert win.monitor.plots.marker_count >= 2
     qtbot.waitUntil(lambda: "mean" in win.monitor.numerics.nibp.status.text(), timeout=5000)
 
