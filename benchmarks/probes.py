@@ -155,7 +155,9 @@ class ScreenProbe(QObject):
             for channel, queue in self._pending.items():
                 if not queue:
                     continue
-                x, _y = curves[channel].getOriginalDataset()
+                curve = curves[channel]  # a PlotDataItem (cuff) or a bare PlotCurveItem
+                dataset = getattr(curve, "getOriginalDataset", curve.getData)
+                x, _y = dataset()
                 if x is None or not len(x):
                     continue
                 newest = float(x[-1])

@@ -105,11 +105,12 @@ class TrendStore:
             return t.copy(), v.copy()
 
     def envelope(
-        self, channel: str, t0: float, max_points: int
+        self, channel: str, t0: float, max_points: int, min_bucket_s: float = 0.0
     ) -> tuple[FloatArray, FloatArray, float]:
-        """Like ``since``, but at most about ``max_points`` points: beyond that, the min and
-        max of each bucket of samples (a peak envelope, as a monitor draws a dense trace),
-        computed from views under the lock instead of copying the whole window.
+        """Like ``since``, but at most about ``max_points`` points, and no bucket shorter
+        than ``min_bucket_s``: beyond that, the min and max of each bucket of samples (a
+        peak envelope, as a monitor draws a dense trace), computed from views under the
+        lock instead of copying the whole window.
 
         Returns (t, v, bucket seconds); bucket seconds is 0 when nothing was reduced.
         A bucket holding a NaN (a gap) is NaN, so gaps stay visible.
@@ -121,13 +122,22 @@ class TrendStore:
             t, v = buf.since(t0)
             n = len(t)
             per = -(-n // max(1, max_points // 2))  # samples per bucket, rounded up
+            if min_bucket_s > 0 and n > 1 and t[-1] > t[0]:
+                # Buckets of at least ``min_bucket_s`` (a pixel's worth of time): a few
+                # seconds of 250 Hz data in a 15-minute window cover a few pixels, not
+                # thousands of points.
+                per = min(n, max(per, int(n * min_bucket_s / float(t[-1] - t[0]))))
             if per <= 1:
                 return t.copy(), v.copy(), 0.0
             start = n % per  # whole buckets, aligned to the newest sample
             vv = v[start:].reshape(-1, per)
-            tt = t[start::per]
+            tt = t[start::per]  # each bucket's first sample time
+            t_last = t[start + per - 1 :: per]  # and its last: the newest sample is drawn
             lo, hi = vv.min(axis=1), vv.max(axis=1)
-        out_t = np.repeat(tt, 2)
+        # Per bucket (one pixel column at most): its minimum at its first time, its maximum
+        # at its last. The curve thus ends at the newest sample's time, not a bucket before.
+        out_t = np.empty(2 * len(tt))
+        out_t[0::2], out_t[1::2] = tt, t_last
         out_v = np.empty(2 * len(tt))
         out_v[0::2], out_v[1::2] = lo, hi
         span = float(tt[-1] - tt[0]) / max(1, len(tt) - 1) if len(tt) > 1 else 0.0

@@ -46,3 +46,22 @@ def test_envelope_keeps_every_peak_and_every_gap() -> None:
     gap_t = t[np.isnan(v)]
     assert len(gap_t) and 8000 / 250 - bucket <= gap_t.min() <= 8100 / 250
     assert np.all(np.diff(t) >= 0)
+    # The curve ends at the newest sample (the plot shows it now, not a bucket later).
+    assert t[-1] == 19999 / 250 and t[0] < bucket
+
+
+def test_envelope_buckets_are_at_least_a_pixel_of_time() -> None:
+    s = TrendStore()
+    for i in range(30 * 250):  # 30 s of a 250 Hz channel
+        s.add(Reading("heart_rate", 60.0 + i % 7, "/min", t=1000.0 + i / 250))
+    # A 15-minute window 1000 px wide: 0.9 s a pixel, so 30 s is about 33 pixels.
+    t, v, bucket = s.envelope("heart_rate", 0.0, max_points=2000, min_bucket_s=0.9)
+    assert 0.85 <= bucket <= 0.95 and len(t) <= 2 * 34
+    assert np.nanmax(v) == 66.0 and np.nanmin(v) == 60.0
+    assert t[-1] == 1000.0 + (30 * 250 - 1) / 250
+    # Fewer samples than a bucket's worth: one bucket, not nothing.
+    few = TrendStore()
+    for i in range(5):
+        few.add(Reading("heart_rate", 70.0 + i, "/min", t=i / 250))
+    t, v, _ = few.envelope("heart_rate", 0.0, max_points=2000, min_bucket_s=0.9)
+    assert list(v) == [70.0, 74.0]

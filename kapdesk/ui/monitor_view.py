@@ -85,14 +85,14 @@ class MonitorView(QWidget):
         now = rt.clock.now()
         if self._whole_session and now - self.plots.window_s > self._session_start_or(now):
             self.plots.set_window(self._session_span())
-        self.plots.show_limits(rt.alarms.limits())
-        self.plots.refresh(rt.trends, now)
-        self.numerics.refresh(rt.trends, now)
         alarms = rt.alarms.active_alarms()
         audio = rt.alarms.audio_state()
         self.banner.show_state(alarms, audio, now, rt.alarm_settings.audio_pause_s)
         self.banner.tick(frame_ms)
+        self.numerics.refresh(rt.trends, now)
         self.numerics.show_alarms(alarms)
+        self.plots.show_limits(rt.alarms.limits())
+        self.plots.refresh(rt.trends, now)  # last: the paint that follows shows its data
 
     def _session_start_or(self, now: float) -> float:
         session = self.runtime.controller.session

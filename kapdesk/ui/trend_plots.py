@@ -22,6 +22,13 @@ from kapdesk.ui.theme import ALARM_COLOURS, Theme
 GAP_AFTER_S = 3.0
 #: The pleth strip shows the last few seconds of the waveform, like a monitor's sweep.
 PLETH_WINDOW_S = 8.0
+#: The time axis moves in steps of this many pixels (a step re-transforms and repaints
+#: every item of every trend: 20-40 ms under the stress load, the costliest frame there is)
+#: but never more than half the empty margin kept on the right, so new data stays in view.
+AXIS_STEP_PX = 10
+RIGHT_MARGIN = 0.02  # of the window
+#: Cuff readings are drawn as dots only while the dots would be this far apart on average.
+MIN_SYMBOL_SPACING_PX = 8
 #: Which plot (by row) shows the limits of which channel.
 LIMIT_CHANNELS = {0: ("heart_rate",), 1: ("spo2",), 2: ("nibp_systolic", "nibp_diastolic")}
 
@@ -58,7 +65,7 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         self.window_s = window_s
         self.pleth_window_s = PLETH_WINDOW_S  # session seconds; the monitor scales by speed
         self.setBackground(theme.plot_background)
-        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._curves: dict[str, pg.PlotDataItem | pg.PlotCurveItem] = {}
         self._markers: list[tuple[pg.InfiniteLine, ...]] = []
         self.plots: list[pg.PlotItem] = []
         spec = [
@@ -78,7 +85,13 @@ class TrendPlots(pg.GraphicsLayoutWidget):
                 plot.getAxis(ax).setPen(theme.panel_border)
                 steady_axis(plot.getAxis(ax))
             plot.setLabel("left", title, **{"color": theme.text, "font-size": "10pt"})
-            plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
+            # Horizontal grid lines only, and time labels only under the lowest trend (the
+            # plots share one time axis). Each time axis with a vertical grid was redrawn
+            # whole, grid included, whenever time moved on: 27-40 ms frames, three times
+            # over. Event markers mark the times that matter.
+            plot.showGrid(x=False, y=True, alpha=theme.grid_alpha)
+            if row < len(spec) - 1:
+                plot.hideAxis("bottom")
             plot.setYRange(*yrange, padding=0.02)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -95,9 +108,15 @@ class TrendPlots(pg.GraphicsLayoutWidget):
                         pen=pen, symbol="o", symbolSize=6, symbolBrush=colour, symbolPen=None
                     )
                 else:
-                    curve = plot.plot(pen=pen, connect="finite")
+                    # A bare curve item: the data comes reduced already (an envelope), and
+                    # PlotDataItem's layers (clipping, downsampling, symbols) cost ~0.25 ms
+                    # a setData for nothing, every frame, for each dense channel.
+                    curve = pg.PlotCurveItem(pen=pen, connect="finite")
+                    plot.addItem(curve)
                 self._curves[name] = curve
         self._versions: dict[str, int] = {}
+        self._cuff_channels = {n for _t, chans, _r in spec for n, discrete in chans if discrete}
+        self._cuff_symbols: dict[str, bool] = {}  # channel -> drawn with dots now
         self._shown_now = 0.0
         self._limit_items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
         self._limits: AlarmLimits | None = None
@@ -114,9 +133,10 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         self.pleth_plot.getAxis("left").setPen(theme.panel_border)
         for ax in ("left", "bottom"):
             steady_axis(self.pleth_plot.getAxis(ax))
-        self.pleth_curve = self.pleth_plot.plot(
+        self.pleth_curve = pg.PlotCurveItem(
             pen=pg.mkPen(theme.channel["pleth"], width=1), connect="finite"
         )
+        self.pleth_plot.addItem(self.pleth_curve)
         self.ci.layout.setRowStretchFactor(len(spec), 0)
         self.ci.layout.setRowMaximumHeight(len(spec), 90)
         self.pleth_plot.setVisible(False)
@@ -126,36 +146,62 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         """Pull what changed since the last frame and redraw only when something did.
 
         Curves get new data only when their channel got new samples; the time axis moves
-        only once it would shift by a pixel. At 1 Hz trends most frames then cost nothing,
+        in steps of ``AXIS_STEP_PX`` pixels. At 1 Hz trends most frames then cost nothing,
         while a new reading still reaches the screen on the next frame.
 
-        Moving the axis redraws all three trends and their time labels, the costliest
-        frame there is; in a frame that already draws new samples it waits for the next
-        frame (at most one pixel later), so a new reading is not held up by it.
+        Moving the axis redraws all three trends, their grids and time labels, the
+        costliest frame there is: in steps, it happens every few seconds rather than
+        every frame or two; half a step early when a frame draws no new samples anyway.
         """
         t0 = now - self.window_s
         drew = False
+        width = int(max(100.0, self.plots[0].vb.width()))
         for name, curve in self._curves.items():
             version = store.version(name)
             if version == self._versions.get(name):
                 continue
             self._versions[name] = version
             drew = True
-            if name.startswith("nibp_"):
-                curve.setData(*store.since(name, t0))
+            # One bucket per pixel at most: a peak envelope (min and max) of dense channels,
+            # so a frame never copies or draws more than the plot can show.
+            t, v, bucket_s = store.envelope(
+                name, t0, max_points=2 * width, min_bucket_s=self.window_s / width
+            )
+            if name in self._cuff_channels:
+                self._show_cuff(name, curve, t, v, bucket_s, width)
             else:
-                # Two points per pixel at most: a peak envelope of dense channels, so a
-                # frame never copies or draws more than the plot can show.
-                width = int(max(100.0, self.plots[0].vb.width()))
-                t, v, bucket_s = store.envelope(name, t0, max_points=4 * width)
                 gap = max(GAP_AFTER_S, 2.5 * bucket_s)
                 curve.setData(*with_gaps(t, v, gap), connect="finite")
         pixel_s = self.window_s / max(100.0, self.plots[0].vb.width())
         behind = abs(now - self._shown_now)
-        if behind >= 2 * pixel_s or (behind >= pixel_s and not drew):
+        step = min(AXIS_STEP_PX * pixel_s, self.window_s * RIGHT_MARGIN / 2)  # stays in view
+        if behind >= step or (behind >= step / 2 and not drew):
             self._shown_now = now
-            self.plots[0].setXRange(t0, now + self.window_s * 0.02, padding=0)
+            self.plots[0].setXRange(t0, now + self.window_s * RIGHT_MARGIN, padding=0)
         self._refresh_pleth(store, now)
+
+    def _show_cuff(
+        self,
+        name: str,
+        curve: pg.PlotDataItem | pg.PlotCurveItem,
+        t: FloatArray,
+        v: FloatArray,
+        bucket_s: float,
+        width: int,
+    ) -> None:
+        """Cuff readings (every few minutes) as dots joined by lines. A device that sends
+        blood pressure far more often (an arterial line, the benchmark's stress load) is
+        drawn like any dense trace: thousands of overlapping dots show nothing more and
+        cost most of a frame."""
+        sparse = bucket_s == 0.0 and len(t) * MIN_SYMBOL_SPACING_PX <= width
+        if sparse != self._cuff_symbols.get(name, True):
+            self._cuff_symbols[name] = sparse
+            curve.setSymbol("o" if sparse else None)
+        if sparse:
+            curve.setData(t, v, connect="all")
+        else:
+            gap = max(GAP_AFTER_S, 2.5 * bucket_s)
+            curve.setData(*with_gaps(t, v, gap), connect="finite")
 
     def _refresh_pleth(self, store: TrendStore, now: float) -> None:
         version = store.version("pleth")
