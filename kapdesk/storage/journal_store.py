@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select, text
+from sqlalchemy import Engine, TextClause, and_, bindparam, exists, func, or_, select, text
 from sqlalchemy.orm import Session as OrmSession
 
 from kapdesk.domain import access
@@ -607,11 +607,7 @@ class JournalStore:
             f" WHERE journal_entries_fts MATCH :match AND {where}"
             " ORDER BY bm25(journal_entries_fts), e.updated_at DESC LIMIT :limit"
         )
-        with self.engine.connect() as conn:
-            result = conn.execute(
-                sql, {"match": match, "hs": HIT_START, "he": HIT_END, "limit": limit, **params}
-            )
-            return [(int(i), str(snip or "")) for i, snip in result]
+        return self._hits(sql, {"match": match, "limit": limit, **params})
 
     def _search_postgres(
         self, actor: Actor, query: str, patient_id: int | None, limit: int
@@ -630,10 +626,12 @@ class JournalStore:
             f" WHERE {doc} @@ q AND {where}"
             f" ORDER BY ts_rank({doc}, q) DESC, e.updated_at DESC LIMIT :limit"
         )
+        return self._hits(sql, {"tsq": tsquery, "limit": limit, **params})
+
+    def _hits(self, sql: TextClause, params: dict[str, Any]) -> list[tuple[int, str]]:
+        """Run a search query whose rows are (entry id, snippet with hit markers)."""
         with self.engine.connect() as conn:
-            result = conn.execute(
-                sql, {"tsq": tsquery, "hs": HIT_START, "he": HIT_END, "limit": limit, **params}
-            )
+            result = conn.execute(sql, {"hs": HIT_START, "he": HIT_END, **params})
             return [(int(i), str(snip or "")) for i, snip in result]
 
     def _search_like(

@@ -114,7 +114,3 @@ class FutureBridge:
         callback = self._pending.pop(number, None)
         if callback is not None:
             callback(fut)
-
-    def close(self) -> None:
-        self._inbox.close()
-        self._pending.clear()

@@ -183,7 +183,7 @@ class TrendPlots(pg.GraphicsLayoutWidget):
     def _show_cuff(
         self,
         name: str,
-        curve: pg.PlotDataItem | pg.PlotCurveItem,
+        curve: pg.PlotDataItem,
         t: FloatArray,
         v: FloatArray,
         bucket_s: float,
