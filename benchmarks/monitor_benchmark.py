@@ -229,8 +229,7 @@ def measure_kapdesk(workdir: Path, load: Load, seconds: float) -> dict[str, Any]
         assert h.window is not None
         monitor = h.window.monitor
         plots = monitor.plots
-        curves = {**plots._curves, "pleth": plots.pleth_curve}
-        probe = ScreenProbe(plots, lambda: curves)
+        probe = ScreenProbe(plots, plots.newest_shown, [*plots.traces, "pleth"])
         refresh_s: list[float] = []
         untimed_refresh = monitor.refresh
 
@@ -276,7 +275,7 @@ def measure_naive(
                 naive.submit(reading)
 
         h.rt.hub.subscribe(submit)
-        probe = ScreenProbe(naive, lambda: naive.curves)
+        probe = ScreenProbe(naive, naive.newest_shown, naive.curves)
         run_loop_for(0.2)
         producer = Producer(h.rt.hub, h.rt.clock, load, seconds, probe.add)
         meter = feed(h, producer)

@@ -7,6 +7,7 @@ no clipping or downsampling. This is what the issue asks kapdesk to be compared 
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -69,3 +70,8 @@ class NaivePlot(pg.GraphicsLayoutWidget):
         self.curves[reading.channel].setData(np.asarray(xs), np.asarray(ys))
         self.set_data_s += time.perf_counter() - start
         self.drawn += 1
+
+    def newest_shown(self, channel: str) -> float:
+        """Time of the newest sample on ``channel``'s curve (NaN when none)."""
+        x = self.curves[channel].getOriginalDataset()[0]
+        return float(x[-1]) if x is not None and len(x) else math.nan

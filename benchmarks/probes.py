@@ -11,10 +11,9 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QGraphicsView
 
@@ -105,15 +104,19 @@ class ScreenProbe(QObject):
     of the plot's viewport whose curves hold them.
 
     Installed as an event filter on a ``QGraphicsView``'s viewport: on a paint event it
-    notes which pending readings the curves now contain, lets the view paint (the same
-    call Qt's own viewport filter makes), then stamps ``perf_counter``. Nothing forces a
-    paint: they happen when the event loop processes the widgets' update requests.
+    notes which pending readings the curves now contain (``newest(channel)``: the time of
+    the newest sample a channel's curves hold), lets the view paint (the same call Qt's
+    own viewport filter makes), then stamps ``perf_counter``. Nothing forces a paint:
+    they happen when the event loop processes the widgets' update requests.
     """
 
-    def __init__(self, view: QGraphicsView, curves: Callable[[], Mapping[str, pg.PlotDataItem]]):
+    def __init__(
+        self, view: QGraphicsView, newest: Callable[[str], float], channels: Collection[str]
+    ):
         super().__init__()
         self._view = view
-        self._curves = curves
+        self._newest = newest
+        self._channels = frozenset(channels)
         self._lock = threading.Lock()
         self._pending: dict[str, deque[tuple[float, float]]] = {}
         self.latencies_s: list[float] = []
@@ -123,7 +126,7 @@ class ScreenProbe(QObject):
 
     def add(self, channel: str, t: float, arrival: float) -> None:
         """Producer thread: a reading of ``channel`` stamped ``t`` was published at ``arrival``."""
-        if channel not in self._curves():
+        if channel not in self._channels:
             return  # not drawn by this view
         with self._lock:
             self._pending.setdefault(channel, deque()).append((t, arrival))
@@ -150,17 +153,13 @@ class ScreenProbe(QObject):
     def _in_curves(self) -> list[float]:
         """Arrival stamps of pending readings the curves now contain (they go out now)."""
         out: list[float] = []
-        curves = self._curves()
         with self._lock:
             for channel, queue in self._pending.items():
                 if not queue:
                     continue
-                curve = curves[channel]  # a PlotDataItem (cuff) or a bare PlotCurveItem
-                dataset = getattr(curve, "getOriginalDataset", curve.getData)
-                x, _y = dataset()
-                if x is None or not len(x):
+                newest = self._newest(channel)
+                if math.isnan(newest):
                     continue
-                newest = float(x[-1])
                 while queue and queue[0][0] <= newest:
                     out.append(queue.popleft()[1])
         return out

@@ -20,6 +20,34 @@ from kapdesk.domain.readings import INVALID, SENSOR_OFF, Reading
 FloatArray = npt.NDArray[np.float64]
 
 
+def peak_envelope(t: FloatArray, v: FloatArray, bucket_s: float) -> tuple[FloatArray, FloatArray]:
+    """Reduce (t, v) to at most two points per ``bucket_s`` of time, as a monitor draws a
+    dense trace: each bucket's minimum at its first sample's time and its maximum at its
+    last's. A bucket of one sample stays one point, so sparse data comes back as it is.
+
+    Buckets are aligned to absolute time (``[k * bucket_s, (k + 1) * bucket_s)``), not to
+    the data: a bucket that is complete never changes, so a plot can keep what it drew and
+    add only the newest bucket. A bucket holding a NaN (a gap) is NaN, so gaps stay
+    visible; the curve ends at the newest sample's time.
+    """
+    n = len(t)
+    if n < 2 or bucket_s <= 0:
+        return t.copy(), v.copy()
+    k = np.floor(t / bucket_s)
+    starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+    if len(starts) == n:  # one sample per bucket: nothing to reduce
+        return t.copy(), v.copy()
+    ends = np.append(starts[1:], n) - 1  # index of each bucket's last sample
+    out_t = np.empty(2 * len(starts))
+    out_v = np.empty(2 * len(starts))
+    out_t[0::2], out_t[1::2] = t[starts], t[ends]
+    out_v[0::2] = np.minimum.reduceat(v, starts)
+    out_v[1::2] = np.maximum.reduceat(v, starts)
+    keep = np.ones(len(out_t), dtype=bool)
+    keep[1::2] = ends > starts  # a one-sample bucket: one point, not the same one twice
+    return out_t[keep], out_v[keep]
+
+
 class RingBuffer:
     """Fixed-capacity (time, value) history."""
 
@@ -105,43 +133,28 @@ class TrendStore:
             return t.copy(), v.copy()
 
     def envelope(
-        self, channel: str, t0: float, max_points: int, min_bucket_s: float = 0.0
-    ) -> tuple[FloatArray, FloatArray, float]:
-        """Like ``since``, but at most about ``max_points`` points, and no bucket shorter
-        than ``min_bucket_s``: beyond that, the min and max of each bucket of samples (a
-        peak envelope, as a monitor draws a dense trace), computed from views under the
-        lock instead of copying the whole window.
-
-        Returns (t, v, bucket seconds); bucket seconds is 0 when nothing was reduced.
-        A bucket holding a NaN (a gap) is NaN, so gaps stay visible.
-        """
+        self, channel: str, t0: float, bucket_s: float
+    ) -> tuple[FloatArray, FloatArray, int]:
+        """:func:`peak_envelope` of the samples of ``channel`` from ``t0`` on, computed
+        from views under the lock instead of copying the whole window, and the buffer's
+        version it was taken at (what :meth:`appended_since` continues from)."""
         with self.lock:
             buf = self._buffers.get(channel)
             if buf is None:
-                return np.empty(0), np.empty(0), 0.0
+                return np.empty(0), np.empty(0), -1
             t, v = buf.since(t0)
-            n = len(t)
-            per = -(-n // max(1, max_points // 2))  # samples per bucket, rounded up
-            if min_bucket_s > 0 and n > 1 and t[-1] > t[0]:
-                # Buckets of at least ``min_bucket_s`` (a pixel's worth of time): a few
-                # seconds of 250 Hz data in a 15-minute window cover a few pixels, not
-                # thousands of points.
-                per = min(n, max(per, int(n * min_bucket_s / float(t[-1] - t[0]))))
-            if per <= 1:
-                return t.copy(), v.copy(), 0.0
-            start = n % per  # whole buckets, aligned to the newest sample
-            vv = v[start:].reshape(-1, per)
-            tt = t[start::per]  # each bucket's first sample time
-            t_last = t[start + per - 1 :: per]  # and its last: the newest sample is drawn
-            lo, hi = vv.min(axis=1), vv.max(axis=1)
-        # Per bucket (one pixel column at most): its minimum at its first time, its maximum
-        # at its last. The curve thus ends at the newest sample's time, not a bucket before.
-        out_t = np.empty(2 * len(tt))
-        out_t[0::2], out_t[1::2] = tt, t_last
-        out_v = np.empty(2 * len(tt))
-        out_v[0::2], out_v[1::2] = lo, hi
-        span = float(tt[-1] - tt[0]) / max(1, len(tt) - 1) if len(tt) > 1 else 0.0
-        return out_t, out_v, span
+            out_t, out_v = peak_envelope(t, v, bucket_s)
+            return out_t, out_v, buf.version
+
+    def appended_since(self, channel: str, version: int) -> tuple[FloatArray, FloatArray, int]:
+        """Copies of the samples appended after ``version`` (in arrival order), and the
+        version now. A view draws these on top of what it drew at ``version``."""
+        with self.lock:
+            buf = self._buffers.get(channel)
+            if buf is None:
+                return np.empty(0), np.empty(0), -1
+            t, v = buf.latest(max(0, buf.version - max(version, 0)))
+            return t.copy(), v.copy(), buf.version
 
     def version(self, channel: str) -> int:
         """Changes whenever ``channel`` gets a sample; lets a view skip unchanged data."""

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from kapdesk.domain.readings import SENSOR_OFF, Reading
-from kapdesk.trends import RingBuffer, TrendStore
+from kapdesk.trends import RingBuffer, TrendStore, peak_envelope
 
 
 def test_ring_buffer_keeps_the_newest_samples_contiguous() -> None:
@@ -20,12 +20,13 @@ def test_ring_buffer_keeps_the_newest_samples_contiguous() -> None:
     assert list(rb.since(5.5)[0]) == [6, 7]
 
 
-def test_envelope_is_the_raw_data_when_it_fits() -> None:
+def test_envelope_is_the_raw_data_when_each_sample_has_its_own_bucket() -> None:
     s = TrendStore()
     for i in range(50):
         s.add(Reading("heart_rate", 60 + i, "/min", t=float(i)))
-    _t, v, bucket = s.envelope("heart_rate", 0.0, max_points=200)
-    assert bucket == 0.0 and list(v) == [60 + i for i in range(50)]
+    t, v, version = s.envelope("heart_rate", 0.0, bucket_s=0.9)
+    assert list(v) == [60 + i for i in range(50)] and list(t) == [float(i) for i in range(50)]
+    assert version == s.version("heart_rate")
 
 
 def test_envelope_keeps_every_peak_and_every_gap() -> None:
@@ -37,8 +38,9 @@ def test_envelope_keeps_every_peak_and_every_gap() -> None:
         off = 8000 <= i < 8100  # a sensor-off stretch is a gap, not a value
         flags = frozenset({SENSOR_OFF}) if off else frozenset()
         s.add(Reading("heart_rate", float(x), "/min", t=i / 250, flags=flags))
-    t, v, bucket = s.envelope("heart_rate", 0.0, max_points=1000)
-    assert len(t) <= 1000 + 2 and bucket > 0
+    bucket = 80 / 1000  # 80 s of data on 1000 px
+    t, v, _ = s.envelope("heart_rate", 0.0, bucket_s=bucket)
+    assert len(t) <= 2 * 1001
     assert np.nanmax(v) == 190.0
     assert math.isclose(
         np.nanmin(v), values[~((np.arange(20000) >= 8000) & (np.arange(20000) < 8100))].min()
@@ -47,21 +49,45 @@ def test_envelope_keeps_every_peak_and_every_gap() -> None:
     assert len(gap_t) and 8000 / 250 - bucket <= gap_t.min() <= 8100 / 250
     assert np.all(np.diff(t) >= 0)
     # The curve ends at the newest sample (the plot shows it now, not a bucket later).
-    assert t[-1] == 19999 / 250 and t[0] < bucket
+    assert t[-1] == 19999 / 250 and t[0] == 0.0
 
 
-def test_envelope_buckets_are_at_least_a_pixel_of_time() -> None:
+def test_envelope_buckets_are_aligned_to_time_so_complete_ones_never_change() -> None:
     s = TrendStore()
     for i in range(30 * 250):  # 30 s of a 250 Hz channel
         s.add(Reading("heart_rate", 60.0 + i % 7, "/min", t=1000.0 + i / 250))
-    # A 15-minute window 1000 px wide: 0.9 s a pixel, so 30 s is about 33 pixels.
-    t, v, bucket = s.envelope("heart_rate", 0.0, max_points=2000, min_bucket_s=0.9)
-    assert 0.85 <= bucket <= 0.95 and len(t) <= 2 * 34
+    # A 15-minute window 1000 px wide: 0.9 s a pixel, so 30 s is about 34 pixels.
+    t, v, _ = s.envelope("heart_rate", 0.0, bucket_s=0.9)
+    assert len(t) <= 2 * 35
     assert np.nanmax(v) == 66.0 and np.nanmin(v) == 60.0
     assert t[-1] == 1000.0 + (30 * 250 - 1) / 250
-    # Fewer samples than a bucket's worth: one bucket, not nothing.
-    few = TrendStore()
-    for i in range(5):
-        few.add(Reading("heart_rate", 70.0 + i, "/min", t=i / 250))
-    t, v, _ = few.envelope("heart_rate", 0.0, max_points=2000, min_bucket_s=0.9)
-    assert list(v) == [70.0, 74.0]
+    edges = np.floor(t / 0.9)
+    assert np.all(np.bincount((edges - edges[0]).astype(int)) <= 2)  # two points a bucket
+    # More samples: every bucket that was complete before comes out the same.
+    for i in range(30 * 250, 40 * 250):
+        s.add(Reading("heart_rate", 60.0 + i % 7, "/min", t=1000.0 + i / 250))
+    t2, v2, _ = s.envelope("heart_rate", 0.0, bucket_s=0.9)
+    done = t < np.floor(t[-1] / 0.9) * 0.9  # buckets complete at the first call
+    assert np.array_equal(t2[: done.sum()], t[done]) and np.array_equal(v2[: done.sum()], v[done])
+
+
+def test_appended_since_gives_what_came_after_a_version_in_arrival_order() -> None:
+    s = TrendStore()
+    for i in range(10):
+        s.add(Reading("spo2", 90.0 + i, "%", t=float(i)))
+    _t, _v, version = s.envelope("spo2", 0.0, bucket_s=1.0)
+    s.add(Reading("spo2", 99.0, "%", t=11.0))
+    s.add(Reading("spo2", 98.0, "%", t=10.5))  # late: arrival order, not time order
+    t, v, now = s.appended_since("spo2", version)
+    assert list(t) == [11.0, 10.5] and list(v) == [99.0, 98.0]
+    assert now == s.version("spo2")
+    assert len(s.appended_since("spo2", now)[0]) == 0
+    assert len(s.appended_since("nibp_mean", -1)[0]) == 0  # no such channel yet
+
+
+def test_peak_envelope_keeps_a_lone_sample_as_one_point() -> None:
+    t = np.array([0.0, 0.1, 0.2, 5.0, 9.0, 9.1])
+    v = np.array([1.0, 3.0, 2.0, 7.0, 4.0, np.nan])
+    out_t, out_v = peak_envelope(t, v, bucket_s=1.0)
+    assert list(out_t) == [0.0, 0.2, 5.0, 9.0, 9.1]
+    assert list(out_v[:3]) == [1.0, 3.0, 7.0] and np.isnan(out_v[3:]).all()

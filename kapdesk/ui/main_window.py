@@ -45,7 +45,7 @@ from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher
 
 log = logging.getLogger(__name__)
 
-FRAME_MS = 33  # ~30 frames/s: the GUI pulls whatever arrived since the last frame
+FRAME_MS = 25  # 40 frames/s: the GUI pulls whatever arrived since the last frame
 
 
 def hms(seconds: float) -> str:

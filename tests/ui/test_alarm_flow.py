@@ -104,9 +104,7 @@ def test_pulling_an_emulated_device_raises_a_technical_alarm(qtbot: QtBot, windo
             ),
             timeout=2000,
         )
-        qtbot.waitUntil(
-            lambda: any("disconnected" in x for x in log_lines(win)), timeout=1000
-        )
+        qtbot.waitUntil(lambda: any("disconnected" in x for x in log_lines(win)), timeout=1000)
     finally:
         conn.stop()
         emu.stop()

@@ -29,11 +29,10 @@ def test_demo_window_shows_live_values_and_moving_trends(qtbot: QtBot, demo_wind
     qtbot.waitUntil(lambda: win.monitor.numerics.hr.value.text() != NO_VALUE, timeout=5000)
     hr = int(win.monitor.numerics.hr.value.text())
     assert 40 <= hr <= 160
-    curve = win.monitor.plots._curves["heart_rate"]
+    plots = win.monitor.plots
 
     def points() -> int:
-        x = curve.getData()[0]
-        return 0 if x is None else len(x)
+        return len(plots.shown("heart_rate")[0])
 
     qtbot.waitUntil(lambda: points() > 30, timeout=5000)
     first = points()
