@@ -19,6 +19,7 @@ from kapdesk.acquisition.ingest import IngestHub
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.clock import SessionClock
 from kapdesk.domain.readings import Reading
+from kapdesk.trends import TrendStore
 
 #: A probe is told (channel, reading time, perf_counter at publish) for sampled readings.
 ProbeSink = Callable[[str, float, float], None]
@@ -109,6 +110,27 @@ def normal_value(channel: str, s: float) -> float:
             return 93.0
         case _:
             return 3.2
+
+
+def prefill(store: TrendStore, clock: SessionClock, load: Load, window_s: float) -> int:
+    """Put the last ``window_s`` seconds of each stream of ``load`` into ``store`` (as
+    much as its ring buffers keep), so the trends hold a full window, as they do an hour
+    into a session: an empty store would flatter every frame that redraws a trace.
+
+    Straight into the trend store, not through the hub: this is history already seen,
+    not new readings for the alarm engine and the recorder. Returns how many it added.
+    """
+    now_s = clock.elapsed()
+    added = 0
+    for stream in load.streams:
+        capacity = TrendStore.CAPACITY[CHANNELS[stream.channel].sampling]
+        n = min(int(window_s * stream.rate_hz), capacity)
+        for k in range(n, 0, -1):
+            s = now_s - k / stream.rate_hz
+            value = normal_value(stream.channel, s)
+            store.add(Reading(stream.channel, value, stream.unit, clock.to_epoch(s), stream.device))
+        added += n
+    return added
 
 
 @dataclass(frozen=True, slots=True)

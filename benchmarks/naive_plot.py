@@ -16,6 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from kapdesk.domain.readings import Reading
+from kapdesk.trends import TrendStore
 from kapdesk.ui.theme import Theme
 
 #: Rows as in kapdesk's monitor: HR, SpO2, NIBP trends, then the pleth strip.
@@ -70,6 +71,13 @@ class NaivePlot(pg.GraphicsLayoutWidget):
         self.curves[reading.channel].setData(np.asarray(xs), np.asarray(ys))
         self.set_data_s += time.perf_counter() - start
         self.drawn += 1
+
+    def load_history(self, store: TrendStore) -> None:
+        """Start from what ``store`` holds (the history kapdesk's trends start from)."""
+        for name, curve in self.curves.items():
+            t, v = store.since(name, -math.inf)
+            self._history[name] = (t.tolist(), v.tolist())
+            curve.setData(t, v)
 
     def newest_shown(self, channel: str) -> float:
         """Time of the newest sample on ``channel``'s curve (NaN when none)."""
