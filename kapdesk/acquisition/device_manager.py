@@ -56,6 +56,7 @@ class ScanResult:
     name: str
     profiles: tuple[str, ...]  # catalog keys that fit (BLE: by advertised service)
     rssi: int | None = None
+    service_uuids: tuple[str, ...] = ()  # BLE: what the device advertises
 
 
 class DeviceManager:
@@ -218,6 +219,7 @@ class DeviceManager:
         """Serial ports and BLE devices in range (blocking: call off the GUI thread).
 
         Returns the results and a note (empty, or why BLE could not be scanned)."""
+        from kapdesk.acquisition.ble.scan import discover, fitting_profiles
         from kapdesk.acquisition.serial_transport import list_serial_ports
 
         catalog = load_catalog()
@@ -228,28 +230,21 @@ class DeviceManager:
         ]
         note = ""
         try:
-            found = self.ble_loop().run(self._scan_ble(ble_seconds), timeout=ble_seconds + 10)
+            found = self.ble_loop().run(
+                discover(ble_seconds, self.ble_backend), timeout=ble_seconds + 10
+            )
         except Exception as exc:  # no adapter, BlueZ missing: say so, keep the serial list
             note = f"Bluetooth unavailable: {exc}"
             found = []
         for device, adv in found:
-            keys = tuple(
-                p.key
-                for p in catalog
-                if p.ble is not None and p.ble.service_uuid in adv.service_uuids
-            )
             results.append(
                 ScanResult(
-                    "ble", device.address, adv.local_name or device.name or "", keys, adv.rssi
+                    "ble",
+                    device.address,
+                    adv.local_name or device.name or "",
+                    fitting_profiles(catalog, adv.service_uuids),
+                    adv.rssi,
+                    tuple(adv.service_uuids),
                 )
             )
         return results, note
-
-    async def _scan_ble(self, seconds: float) -> list[tuple[Any, Any]]:
-        from bleak import BleakScanner
-
-        kwargs: dict[str, Any] = {}
-        if self.ble_backend is not None:
-            kwargs["backend"] = self.ble_backend.scanner
-        found = await BleakScanner.discover(timeout=seconds, return_adv=True, **kwargs)
-        return sorted(found.values(), key=lambda item: item[0].address)

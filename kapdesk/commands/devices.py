@@ -126,13 +126,14 @@ def list_devices(scan_seconds: float, *, emulated: bool) -> int:
     from bleak.exc import BleakError
 
     from kapdesk.acquisition.ble.loop_thread import AsyncioLoopThread
+    from kapdesk.acquisition.ble.scan import discover, fitting_profiles
 
     profiles = _ble_profiles()
     with AsyncioLoopThread("kapdesk-devices") as loop_thread:
         world = _emulated_world(loop_thread) if emulated else None
         try:
             backend = world.start_in(loop_thread) if world is not None else None
-            found = loop_thread.run(_scan(scan_seconds, backend), timeout=scan_seconds + 10)
+            found = loop_thread.run(discover(scan_seconds, backend), timeout=scan_seconds + 10)
         except (BleakError, OSError, TimeoutError) as exc:
             print(
                 f"kapdesk devices: no Bluetooth adapter available, BLE devices not listed ({exc})",
@@ -150,11 +151,7 @@ def list_devices(scan_seconds: float, *, emulated: bool) -> int:
                 "name": adv.local_name or device.name,
                 "rssi": adv.rssi,
                 "service_uuids": adv.service_uuids,
-                "profiles": [
-                    p.key
-                    for p in profiles
-                    if p.ble is not None and p.ble.service_uuid in adv.service_uuids
-                ],
+                "profiles": list(fitting_profiles(profiles, adv.service_uuids)),
             }
         )
     return EXIT_OK
@@ -164,14 +161,6 @@ def _serial_ports() -> list[dict[str, Any]]:
     from kapdesk.acquisition.serial_transport import list_serial_ports
 
     return list_serial_ports()
-
-
-async def _scan(seconds: float, backend: Any) -> list[tuple[Any, Any]]:
-    from bleak import BleakScanner
-
-    kwargs: dict[str, Any] = {} if backend is None else {"backend": backend.scanner}
-    found = await BleakScanner.discover(timeout=seconds, return_adv=True, **kwargs)
-    return sorted(found.values(), key=lambda item: item[0].address)
 
 
 def _ble_profiles() -> list[DeviceProfile]:

@@ -72,6 +72,7 @@ def test_panel_shows_status_feeds_disconnects_and_scans(qtbot: QtBot, db_url: st
         qtbot.waitUntil(lambda: panel.scan_button.isEnabled(), timeout=20000)
         ble = [r for r in panel.results if r.transport == "ble"]
         assert any("generic-ble-heart-rate" in r.profiles for r in ble), panel.results
+        assert all(r.service_uuids for r in ble)  # what each advertises, as the CLI lists
         strap = next(
             i for i, r in enumerate(panel.results) if "generic-ble-heart-rate" in r.profiles
         )
