@@ -59,6 +59,8 @@ from kapdesk.ui.gui_thread import collect_on_gui_thread
 from kapdesk.ui.main_window import MainWindow
 
 PROTOCOL = "im-ketamine"
+#: History put in the trend store before each latency phase: the monitor's default window.
+HISTORY_S = 15 * 60.0
 
 #: The issue's targets.
 TARGET_LATENCY_P99_MS = 50.0
@@ -240,7 +242,7 @@ def measure_kapdesk(workdir: Path, load: Load, seconds: float) -> dict[str, Any]
             refresh_s.append(time.perf_counter() - start)
 
         monitor.refresh = timed_refresh  # type: ignore[method-assign]
-        history = prefill(h.rt.trends, h.rt.clock, load, plots.window_s)
+        history = prefill(h.rt.trends, h.rt.clock, load, HISTORY_S)
         run_loop_for(0.5)  # the first frames draw the history; not measured
         refresh_s.clear()
         probe.paint_s.clear()
@@ -281,7 +283,7 @@ def measure_naive(
                 naive.submit(reading)
 
         h.rt.hub.subscribe(submit)
-        prefill(h.rt.trends, h.rt.clock, load, 15 * 60.0)  # the same history as kapdesk's
+        prefill(h.rt.trends, h.rt.clock, load, HISTORY_S)  # the same history as kapdesk's
         naive.load_history(h.rt.trends)
         probe = ScreenProbe(naive, naive.newest_shown, naive.curves)
         run_loop_for(0.2)

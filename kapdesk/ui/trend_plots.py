@@ -88,7 +88,7 @@ class TrendPlots(pg.GraphicsLayoutWidget):
             for name, discrete in channels:
                 colour = theme.channel.get(name, theme.text)
                 self.traces[name] = TrendTrace(plot, name, colour, discrete)
-        self._versions: dict[str, int] = {}
+        self._pleth_version: int | None = None  # store version the strip was drawn at
         self._shown_now = 0.0
         self._bucket_s = 0.0  # a pixel's worth of time when the histories were built
         self._limit_items: list[tuple[pg.PlotItem, QGraphicsRectItem | QGraphicsLineItem]] = []
@@ -164,9 +164,9 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         moves: a frame sets the curve's data and nothing else (moving the range every
         frame re-transformed the strip's items and axes, half the strip's cost)."""
         version = store.version("pleth")
-        if version == self._versions.get("pleth"):
+        if version == self._pleth_version:
             return
-        self._versions["pleth"] = version
+        self._pleth_version = version
         t, v = store.since("pleth", now - self.pleth_window_s)
         if not self.pleth_plot.isVisible():
             self.pleth_plot.setVisible(True)
@@ -220,7 +220,6 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         """How much history the trends show (5 min up to the whole session)."""
         self.window_s = max(60.0, seconds)
         self._shown_now = 0.0  # move the axis on the next frame, rebuilding every trace
-        self._versions.clear()
 
     def show_limits(self, limits: AlarmLimits) -> None:
         """Shade what lies beyond each absolute limit, in the limit's priority colour.
