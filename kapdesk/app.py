@@ -7,8 +7,15 @@ import gc
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kapdesk.storage.database import DatabaseError, open_database
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from kapdesk.runtime import Runtime
+    from kapdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +32,17 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def build_main_window(app: QApplication, runtime: Runtime, demo: bool = False) -> MainWindow:
+    """The window exactly as the app shows it: the default theme applied to the whole
+    application first (the window's theme switcher takes over from there). GUI tests
+    build their window through here, so they see what a clinic sees."""
+    from kapdesk.ui import theme
+    from kapdesk.ui.main_window import MainWindow
+
+    theme.apply(app, theme.DARK)
+    return MainWindow(runtime, demo=demo)
+
+
 def run_app(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -33,9 +51,7 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from kapdesk.runtime import Runtime
-    from kapdesk.ui import theme
     from kapdesk.ui.gui_thread import collect_on_gui_thread, stop_collecting_on_gui_thread
-    from kapdesk.ui.main_window import MainWindow
 
     try:
         engine = open_database(args.database_url)
@@ -47,11 +63,10 @@ def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName("kapdesk")
-    theme.apply(app)
     runtime = Runtime.build(engine, speed=args.speed)
     if args.demo:
         runtime.start_demo()
-    window = MainWindow(runtime, demo=args.demo)
+    window = build_main_window(app, runtime, demo=args.demo)
     window.show()
     freeze_startup_objects()
     collect_on_gui_thread()  # Qt objects must not be collected on a device thread
