@@ -314,6 +314,7 @@ class SessionController:
             ride_home,
             list(overrides),
             score_label=scale.name,
+            outstanding_checks=[slot.label for slot in self.schedule().outstanding()],
         )
 
     def discharge(
@@ -428,14 +429,19 @@ class SessionController:
         """Every scheduled check's slots and their state at ``now`` (default: the clock)."""
         if self.protocol is None:
             return SchedulePlan((), None)
-        return plan(
+        at = self.clock.now() if now is None else now
+        ended_at = self.session.ended_at if self.session is not None else None
+        if ended_at is not None:  # after discharge nothing is due: what was not done is missed
+            at = min(at, ended_at)
+        result = plan(
             self.protocol.checks,
             self.dose_t,
-            self.clock.now() if now is None else now,
+            at,
             self.check_results(),
             self.pre_dose_bp(),
             self.protocol.stability,
         )
+        return result.closed() if ended_at is not None else result
 
     def check_in_due(self) -> float | None:
         """When the next gentle check-in is due (None unless the eye mask is on)."""

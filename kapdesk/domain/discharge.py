@@ -8,7 +8,7 @@ override is recorded with the discharge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,9 +108,12 @@ def assess(
     ride_home: bool,
     overrides: Iterable[Override] = (),
     score_label: str = "Recovery score",
+    outstanding_checks: Sequence[str] = (),
 ) -> DischargeAssessment:
     """Each criterion met or not, with the reason; ``observed_s`` is time since the first
-    dose (None when no dose was given: nothing to observe)."""
+    dose (None when no dose was given: nothing to observe). ``outstanding_checks`` are the
+    scheduled checks not done (due, late or missed): discharging with any needs an
+    override with a reason, so a missed check is a decision on the record, never silence."""
     out: list[Criterion] = []
     if score is None:
         out.append(Criterion("score", score_label, False, "not scored"))
@@ -151,6 +154,11 @@ def assess(
                 "confirmed" if ride_home else "not confirmed",
             )
         )
+    if outstanding_checks:
+        detail = "not done: " + "; ".join(outstanding_checks)
+        out.append(Criterion("checks", "Scheduled checks", False, detail))
+    else:
+        out.append(Criterion("checks", "Scheduled checks", True, "all done"))
     out = _apply_overrides(out, overrides)
     return DischargeAssessment(tuple(out), score, observed_s)
 

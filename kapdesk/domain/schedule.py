@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -110,6 +110,23 @@ class SchedulePlan:
 
     def by_state(self, state: SlotState) -> list[Slot]:
         return [s for s in self.slots if s.state is state]
+
+    def outstanding(self) -> list[Slot]:
+        """Slots whose time came and that were not done: due, late or missed."""
+        return sorted(
+            (s for s in self.slots if s.pending or s.state is SlotState.MISSED),
+            key=lambda s: -1.0 if s.due_t is None else s.due_t,
+        )
+
+    def closed(self) -> SchedulePlan:
+        """The plan once the session has ended: what was due or late is missed, what was
+        still to come is dropped; nothing prompts any more."""
+        slots = tuple(
+            replace(s, state=SlotState.MISSED) if s.pending else s
+            for s in self.slots
+            if s.state is not SlotState.UPCOMING
+        )
+        return SchedulePlan(slots, self.stable_at)
 
 
 def bp_stable(

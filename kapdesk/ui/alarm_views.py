@@ -16,15 +16,17 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QWidget,
 )
 
 from kapdesk.domain.alarms import AlarmKind, AlarmState, AlarmTransition, AudioState, Priority
-from kapdesk.ui.theme import ALARM_COLOURS
+from kapdesk.ui import theme
+from kapdesk.ui.fitted_text import FittedText
+from kapdesk.ui.theme import ALARM_COLOURS, ALARM_ON_TEXT
 
 #: Flash half-periods in milliseconds.
 FLASH_MS = {Priority.HIGH: 250, Priority.MEDIUM: 800}
@@ -48,7 +50,13 @@ def most_urgent(alarms: tuple[AlarmState, ...]) -> list[AlarmState]:
 
 
 class AlarmBanner(QFrame):
-    """The top strip: the most urgent alarm in big type, its priority colour flashing."""
+    """The top strip: the most urgent alarm in big type, its priority colour flashing.
+
+    The whole message is always readable: its type shrinks (down to 13 px) until every
+    line fits the banner's fixed height, so a three-line message never loses its first
+    line or its "[latched]". Once acknowledged, an alarm stops flashing and tones down to
+    the unlit look (its colour as border and text), still readable.
+    """
 
     acknowledge_clicked = Signal()
     pause_clicked = Signal()
@@ -58,15 +66,17 @@ class AlarmBanner(QFrame):
         self.setObjectName("alarmBanner")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(16, 6, 10, 6)
-        self.message = BannerLabel("No alarms")
-        self.message.setStyleSheet("font-size: 21px; font-weight: 700;")
-        self.message.setWordWrap(True)  # wrap on a narrow screen; never cut an alarm short
-        # Room for two lines always, and a fixed height: the plots below never jump as
-        # alarms come and go.
-        self.setFixedHeight(72)
-        self.more = BannerLabel("")
-        self.audio = BannerLabel("")
-        self.audio.setStyleSheet("font-weight: 600;")
+        self.message = FittedText(
+            "No alarms", min_px=13, max_px=21, wrap=True,
+            alignment=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        )
+        self.message.setAccessibleDescription("most urgent alarm")
+        # A fixed height: the plots below never jump as alarms come and go.
+        self.setFixedHeight(76)
+        self.more = FittedText("", min_px=14, max_px=15)
+        self.more.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.audio = FittedText("", min_px=14, max_px=15)
+        self.audio.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.ack = QPushButton("Acknowledge")
         self.pause = QPushButton("Pause audio 2:00")
         self.ack.clicked.connect(self.acknowledge_clicked)
@@ -81,7 +91,9 @@ class AlarmBanner(QFrame):
         self.flash_on = True
         self._flash_elapsed_ms = 0
         self._look: BannerLook | None = None
+        self._look_name = "calm"
         self._paint(None, True)
+        theme.notifier().changed.connect(self._theme_changed)
 
     def show_state(
         self, alarms: tuple[AlarmState, ...], audio: AudioState, now: float, pause_s: float
@@ -89,56 +101,63 @@ class AlarmBanner(QFrame):
         urgent = most_urgent(alarms)
         top = urgent[0] if urgent else None
         self.priority = top.priority if top else None
-        text = alarm_text(top) if top else "No alarms"
-        if self.message.text() != text:
-            self.message.setText(text)
-        more = f"+{len(urgent) - 1} more" if len(urgent) > 1 else ""
-        if self.more.text() != more:
-            self.more.setText(more)
+        self.message.setText(alarm_text(top) if top else "No alarms")
+        self.more.setText(f"+{len(urgent) - 1} more" if len(urgent) > 1 else "")
         if audio.paused_until is not None:
             left = max(0, int(audio.paused_until - now))
             audio_text = f"\U0001f507 Audio paused {left // 60}:{left % 60:02d}"
         else:
             audio_text = ""
-        if self.audio.text() != audio_text:
-            self.audio.setText(audio_text)
+        self.audio.setText(audio_text)
         self.ack.setEnabled(any(a.audible for a in alarms))
         self.pause.setText(f"Pause audio {int(pause_s) // 60}:{int(pause_s) % 60:02d}")
         self.pause.setEnabled(top is not None and audio.paused_until is None)
 
     def tick(self, elapsed_ms: int) -> None:
-        """Advance the flashing by the frame time; a change of priority restarts it."""
+        """Advance the flashing by the frame time; a change of priority restarts it.
+        An acknowledged (silent) top alarm is shown steady and unlit: toned down."""
         p = self.priority
-        if p in FLASH_MS and self._audible_top():
+        audible = self._audible_top()
+        if p in FLASH_MS and audible:
             self._flash_elapsed_ms += elapsed_ms
             if self._flash_elapsed_ms >= FLASH_MS[p]:
                 self._flash_elapsed_ms = 0
                 self.flash_on = not self.flash_on
         else:
-            self.flash_on = True
+            self.flash_on = audible or p is None
         self._paint(p, self.flash_on)
 
     def _audible_top(self) -> bool:
         return self.ack.isEnabled()
 
+    def _theme_changed(self, _t: object) -> None:
+        self._look = None
+        self._paint(self.priority, self.flash_on)
+
     def _paint(self, p: Priority | None, on: bool) -> None:
         """Switch colours and repaint the banner, nothing else: no style sheet (setting
         one re-laid out the whole window, ~1 ms a flash, one frame in eight under the
         benchmark), no change of size (the border is 2 px in every look)."""
-        look = BANNER_LOOKS["calm" if p is None else f"{p.value}-{'on' if on else 'off'}"]
+        name = "calm" if p is None else f"{p.value}-{'on' if on else 'off'}"
+        look = banner_look(name, theme.active())
         if look == self._look:
             return
         self._look = look
+        self._look_name = name
         for label in (self.message, self.more, self.audio):
-            label.colour = QColor(look.text)
-            label.update()
+            label.set_colour(look.text)
         self.update()
 
+    def look_name(self) -> str:
+        """calm, or <priority>-on / <priority>-off: what the banner shows now."""
+        return self._look_name
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        look = self._look or banner_look("calm", theme.active())
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor(self._look.border), 2))
-        painter.setBrush(QColor(self._look.background))
+        painter.setPen(QPen(QColor(look.border), 2))
+        painter.setBrush(QColor(look.background))
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 8, 8)
 
 
@@ -149,30 +168,28 @@ class BannerLook:
     text: str
 
 
-#: The banner's looks: calm, and lit / unlit for each priority (flashing swaps them).
-BANNER_LOOKS = {
-    "calm": BannerLook("#152018", "#20402a", "#7fd69a"),
-    **{f"{p}-on": BannerLook(colour, colour, "#000000") for p, colour in ALARM_COLOURS.items()},
-    **{f"{p}-off": BannerLook("#1a1410", colour, colour) for p, colour in ALARM_COLOURS.items()},
-}
+def banner_look(name: str, t: theme.Theme) -> BannerLook:
+    """The banner's looks in theme ``t``: calm, and lit / unlit for each priority
+    (flashing swaps them; an acknowledged alarm stays unlit)."""
+    if name == "calm":
+        return BannerLook(t.banner_calm_background, t.banner_calm_border, t.banner_calm_text)
+    priority, state = name.split("-")
+    colour = ALARM_COLOURS[priority]
+    if state == "on":
+        return BannerLook(colour, colour, ALARM_ON_TEXT)
+    return BannerLook(t.banner_unlit_background, colour, t.alarm_text[priority])
 
 
-class BannerLabel(QLabel):
-    """A label drawn in the banner's current text colour (``colour``), set directly
-    rather than through a style sheet, so a flash costs a repaint and no re-polish."""
+#: Where a list row keeps its alarm's priority, to re-colour it when the theme changes.
+PRIORITY_ROLE = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, text: str = "") -> None:
-        super().__init__(text)
-        self.colour = QColor(BANNER_LOOKS["calm"].text)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setPen(self.colour)
-        painter.setFont(self.font())
-        flags = self.alignment() | Qt.AlignmentFlag.AlignVCenter
-        if self.wordWrap():
-            flags |= Qt.TextFlag.TextWordWrap
-        painter.drawText(self.contentsRect(), int(flags.value), self.text())
+def recolour_by_priority(widget: QListWidget, t: theme.Theme) -> None:
+    for i in range(widget.count()):
+        item = widget.item(i)
+        priority = item.data(PRIORITY_ROLE)
+        if priority:
+            item.setForeground(QColor(t.alarm_text[priority]))
 
 
 class AlarmList(QListWidget):
@@ -182,6 +199,10 @@ class AlarmList(QListWidget):
         super().__init__(parent)
         self.kind = kind
         self._shown: list[str] = []
+        theme.notifier().changed.connect(self._recolour)
+
+    def _recolour(self, t: theme.Theme) -> None:
+        recolour_by_priority(self, t)
 
     def show_alarms(self, alarms: tuple[AlarmState, ...]) -> None:
         mine = [a for a in most_urgent(alarms) if a.kind == self.kind]
@@ -192,7 +213,8 @@ class AlarmList(QListWidget):
         self.clear()
         for a, line in zip(mine, lines, strict=True):
             item = QListWidgetItem(line)
-            item.setForeground(QColor(ALARM_COLOURS[a.priority.value]))
+            item.setData(PRIORITY_ROLE, a.priority.value)
+            item.setForeground(QColor(theme.active().alarm_text[a.priority.value]))
             self.addItem(item)
         if not mine:
             self.addItem(f"No {self.kind.value} alarms")
@@ -201,6 +223,13 @@ class AlarmList(QListWidget):
 class AlarmLog(QListWidget):
     """Every transition, newest first: raised, escalated, acknowledged (by whom), cleared."""
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        theme.notifier().changed.connect(self._recolour)
+
+    def _recolour(self, t: theme.Theme) -> None:
+        recolour_by_priority(self, t)
+
     def add_transition(self, tr: AlarmTransition) -> None:
         value = "" if tr.value is None else f"  value {tr.value:g}"
         who = f"  by {tr.by}" if tr.by else ""
@@ -208,8 +237,9 @@ class AlarmLog(QListWidget):
             f"{local_time(tr.t)}  {tr.transition.value:<12} {tr.kind.value:<13}"
             f" {tr.message}{value}{who}"
         )
-        item.setForeground(QColor(ALARM_COLOURS[tr.priority.value]))
+        item.setForeground(QColor(theme.active().alarm_text[tr.priority.value]))
         item.setData(Qt.ItemDataRole.UserRole, tr)
+        item.setData(PRIORITY_ROLE, tr.priority.value)
         self.insertItem(0, item)
         while self.count() > 2000:
             self.takeItem(self.count() - 1)

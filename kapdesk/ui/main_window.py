@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QPushButton,
-    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
 from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import SessionEvent
 from kapdesk.music_library import load_music_library
+from kapdesk.protocols import protocol_set
 from kapdesk.runtime import Runtime
 from kapdesk.ui.alarm_sound import AlarmSounder
 from kapdesk.ui.alarm_views import AlarmList, AlarmLog
@@ -41,7 +41,7 @@ from kapdesk.ui.monitor_view import MonitorView
 from kapdesk.ui.music_panel import MusicPanel
 from kapdesk.ui.music_player import SessionMusicPlayer, follow_session
 from kapdesk.ui.session_panel import SessionPanel, marker_label
-from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher
+from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher, set_role
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,14 @@ FRAME_MS = 25  # 40 frames/s: the GUI pulls whatever arrived since the last fram
 def hms(seconds: float) -> str:
     s = max(0, int(seconds))
     return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def protocol_title(protocol_id: str) -> str:
+    """The protocol's name as its file spells it ("Intramuscular ketamine"), not its id."""
+    try:
+        return protocol_set(protocol_id).protocol.name
+    except (OSError, ValueError):
+        return protocol_id
 
 
 def describe(event: SessionEvent) -> str:
@@ -208,32 +216,41 @@ class MainWindow(QMainWindow):
         journal.addAction("Journal review\u2026", self.open_journal_review)
 
     def _header(self, demo: bool) -> QFrame:
+        """Who, which phase, how long: three stacked pairs (name over protocol, phase over
+        its timer, session clock over the demo badge), so nothing is cut on a laptop."""
         header = QFrame(objectName="panel")
         hl = QHBoxLayout(header)
-        hl.setContentsMargins(16, 8, 16, 8)
+        hl.setContentsMargins(16, 6, 16, 6)
         self.patient_label = QLabel("No session", objectName="heading")
         self.protocol_label = QLabel("", objectName="muted")
         self.phase_label = QLabel("", objectName="heading")
         self.phase_timer = QLabel("", objectName="muted")
         self.session_timer = QLabel("", objectName="heading")
-        self.session_timer.setStyleSheet("font-family: 'DejaVu Sans Mono', monospace;")
+        set_role(self.session_timer, "mono")
         self.badge = QLabel(objectName="badge")
         self.badge.setVisible(demo)
         speed = self.runtime.clock.speed
         self.badge.setText("DEMO" + (f" \u00d7{speed:g}" if speed != 1 else ""))
-        # Secondary texts may be cut short on a narrow laptop screen rather than widen the window.
-        for label in (self.protocol_label, self.phase_timer):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            label.setMinimumWidth(60)
-        for w in (self.patient_label, self.protocol_label):
-            hl.addWidget(w)
-        hl.addStretch(1)
-        hl.addWidget(self.phase_label)
-        hl.addWidget(self.phase_timer)
-        hl.addStretch(1)
-        hl.addWidget(QLabel("Session", objectName="muted"))
-        hl.addWidget(self.session_timer)
-        hl.addWidget(self.badge)
+        for label in (self.patient_label, self.phase_label):
+            label.setWordWrap(True)
+        who = QVBoxLayout()
+        who.setSpacing(0)
+        who.addWidget(self.patient_label)
+        who.addWidget(self.protocol_label)
+        phase = QVBoxLayout()
+        phase.setSpacing(0)
+        phase.addWidget(self.phase_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        phase.addWidget(self.phase_timer, 0, Qt.AlignmentFlag.AlignHCenter)
+        clock = QHBoxLayout()
+        clock.addWidget(QLabel("Session", objectName="muted"))
+        clock.addWidget(self.session_timer)
+        when = QVBoxLayout()
+        when.setSpacing(0)
+        when.addLayout(clock)
+        when.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignRight)
+        hl.addLayout(who, 2)
+        hl.addLayout(phase, 3)
+        hl.addLayout(when, 0)
         return header
 
     def refresh(self) -> None:
@@ -265,7 +282,9 @@ class MainWindow(QMainWindow):
         if session is None or patient is None:
             return
         self.patient_label.setText(patient.display_name)
-        self.protocol_label.setText(session.protocol)
+        if self.protocol_label.property("protocol") != session.protocol:
+            self.protocol_label.setProperty("protocol", session.protocol)
+            self.protocol_label.setText(protocol_title(session.protocol))
         if session.started_at is not None:
             end = session.ended_at if session.ended_at is not None else now
             self.session_timer.setText(hms(end - session.started_at))

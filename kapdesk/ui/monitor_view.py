@@ -63,7 +63,7 @@ class MonitorView(QWidget):
         self.plots = TrendPlots(theme)
         # The waveform strip spans a few real seconds, also when the demo runs sped up.
         self.plots.pleth_window_s *= runtime.clock.speed
-        self.numerics = NumericsPanel(theme.channel)
+        self.numerics = NumericsPanel()
         body.addWidget(self.plots, 3)
         body.addWidget(self.numerics, 1)
         lay.addLayout(body, 1)

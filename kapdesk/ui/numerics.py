@@ -1,4 +1,4 @@
-"""Large numerals per vital sign, legible from across a dim room."""
+"""Large numerals per vital sign, legible from across a dim room, sized to their tile."""
 
 from __future__ import annotations
 
@@ -10,57 +10,64 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from kapdesk.domain.alarms import AlarmKind, AlarmState, Priority
 from kapdesk.domain.readings import INVALID, SENSOR_OFF, SIGNAL_ARTIFACT
 from kapdesk.trends import TrendStore
-from kapdesk.ui.theme import ALARM_COLOURS
+from kapdesk.ui import theme
+from kapdesk.ui.fitted_text import FittedText
 
 NO_VALUE = "--"
 
 
 class NumericTile(QFrame):
-    """One channel's current value, its unit, and a small line of status."""
+    """One channel's current value, its unit, and a small line of status.
 
-    def __init__(self, title: str, unit: str, colour: str, parent: QWidget | None = None):
+    The value is painted to fill the tile (as bedside monitors scale numerics to the
+    space): small on a laptop, large on a full-screen second monitor. Its colour is the
+    channel's colour in the active theme, re-read on every theme switch.
+    """
+
+    def __init__(
+        self, title: str, unit: str, channel: str, max_px: int = 220,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
-        self.setMinimumWidth(230)
+        self.channel = channel
+        self.setMinimumWidth(180)
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(16, 10, 16, 10)
+        lay.setContentsMargins(14, 8, 14, 8)
         lay.setSpacing(0)
         top = QHBoxLayout()
-        self.title = QLabel(title)
-        self.title.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: 600;")
-        self.unit = QLabel(unit)
-        self.unit.setObjectName("muted")
-        top.addWidget(self.title)
-        top.addStretch(1)
+        self.title = FittedText(title, min_px=15, max_px=18, alignment=Qt.AlignmentFlag.AlignLeft)
+        self.title.setFixedHeight(24)
+        self.unit = QLabel(unit, objectName="muted")
+        top.addWidget(self.title, 1)
         top.addWidget(self.unit)
         lay.addLayout(top)
-        self.value = QLabel(NO_VALUE)
-        self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.value.setStyleSheet(
-            f"color: {colour}; font-size: 72px; font-weight: 600;"
-            " font-family: 'DejaVu Sans Mono', monospace;"
-        )
-        lay.addWidget(self.value)
-        self.status = QLabel("")
-        self.status.setObjectName("muted")
+        self.value = FittedText(NO_VALUE, min_px=28, max_px=max_px, monospace=True)
+        self.value.setMinimumHeight(40)
+        self.value.setAccessibleDescription(f"{title} in {unit}")
+        lay.addWidget(self.value, 1)
+        self.status = QLabel("", objectName="muted")
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight)
         lay.addWidget(self.status)
         self._alarm: Priority | None = None
+        self.recolour(theme.active())
+        theme.notifier().changed.connect(self.recolour)
+
+    def recolour(self, t: theme.Theme) -> None:
+        colour = t.channel.get(self.channel, t.text)
+        self.title.set_colour(colour)
+        self.value.set_colour(colour)
 
     def set_alarm(self, priority: Priority | None) -> None:
-        """Outline the tile in the alarm's colour while its channel is in alarm."""
+        """Outline the tile in the alarm's colour while its channel is in alarm (the
+        application style sheet's ``QFrame#panel[alarm=...]``)."""
         if priority == self._alarm:
             return
         self._alarm = priority
-        if priority is None:
-            self.setStyleSheet("")
-        else:
-            colour = ALARM_COLOURS[priority.value]
-            self.setStyleSheet(f"QFrame#panel {{ border: 3px solid {colour}; }}")
+        theme.set_style_property(self, "alarm", "" if priority is None else priority.value)
 
     def show_value(self, text: str, status: str = "") -> None:
-        if self.value.text() != text:
-            self.value.setText(text)
+        self.value.setText(text)
         if self.status.text() != status:
             self.status.setText(status)
 
@@ -88,19 +95,19 @@ def age_text(seconds: float) -> str:
 class NumericsPanel(QWidget):
     """Heart rate, SpO2 and the last cuff reading with its age."""
 
-    def __init__(self, colours: dict[str, str], parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(10)
-        self.hr = NumericTile("HR", "bpm", colours["heart_rate"])
-        self.spo2 = NumericTile("SpO\u2082", "%", colours["spo2"])
-        self.nibp = NumericTile("NIBP", "mmHg", colours["nibp_systolic"])
-        self.nibp.value.setStyleSheet(
-            self.nibp.value.styleSheet().replace("font-size: 72px", "font-size: 52px")
-        )
+        lay.setSpacing(8)
+        self.hr = NumericTile("HR", "bpm", "heart_rate")
+        self.spo2 = NumericTile("SpO\u2082", "%", "spo2")
+        self.nibp = NumericTile("NIBP", "mmHg", "nibp_systolic", max_px=150)
         for tile in (self.hr, self.spo2, self.nibp):
             lay.addWidget(tile, 1)
+
+    def tiles(self) -> tuple[NumericTile, ...]:
+        return (self.hr, self.spo2, self.nibp)
 
     def show_alarms(self, alarms: tuple[AlarmState, ...]) -> None:
         """Each tile takes the colour of the highest physiological alarm on its channels."""
@@ -113,7 +120,9 @@ class NumericsPanel(QWidget):
             tile.set_alarm(max(ranks, key=lambda p: p.rank) if ranks else None)
 
     def refresh(self, store: TrendStore, now: float, stale_after: float = 5.0) -> None:
-        """Show the newest values; a channel silent for ``stale_after`` s shows no value."""
+        """Show the newest values; a channel silent for ``stale_after`` s shows no value.
+        A value flagged as artefact, invalid or sensor-off is never shown as a
+        measurement: the tile shows no number and says why."""
         for tile, channel in ((self.hr, "heart_rate"), (self.spo2, "spo2")):
             last = store.last(channel)
             if last is None:
@@ -122,6 +131,8 @@ class NumericsPanel(QWidget):
             t, v, flags = last
             if now - t > stale_after:
                 tile.show_value(NO_VALUE, f"no data for {age_text(now - t)[:-4]}")
+            elif flags & {SENSOR_OFF, INVALID}:
+                tile.show_value(NO_VALUE, _flag_text(flags))
             else:
                 tile.show_value(_fmt(v), _flag_text(flags))
         s, d, m = (store.last(c) for c in ("nibp_systolic", "nibp_diastolic", "nibp_mean"))

@@ -254,9 +254,15 @@ def notifier() -> _ThemeNotifier:
 def set_role(widget: QWidget, role: str) -> None:
     """Give a widget a colour/size role from the application style sheet (``role``
     property) and re-polish it, since Qt re-reads a property selector only on polish."""
-    if widget.property("role") == role:
+    set_style_property(widget, "role", role)
+
+
+def set_style_property(widget: QWidget, name: str, value: str) -> None:
+    """Set a property the application style sheet selects on (``role``, ``alarm``) and
+    re-polish the widget; nothing happens when it already has that value."""
+    if (widget.property(name) or "") == value:
         return
-    widget.setProperty("role", role)
+    widget.setProperty(name, value)
     style = widget.style()
     style.unpolish(widget)
     style.polish(widget)

@@ -11,6 +11,7 @@ from session_test_support import SteppedClock, make_patient
 
 from kapdesk.domain.checklist import ChecklistError, GateAnswer, Override, StaffRole
 from kapdesk.domain.dosing import DoseEntryError
+from kapdesk.domain.schedule import SlotState
 from kapdesk.domain.session import SessionState, SessionStateError
 from kapdesk.runtime import Runtime
 from kapdesk.session_controller import DischargeNotReadyError, SessionController
@@ -118,6 +119,10 @@ def test_eye_mask_and_check_in_reminders(runtime: Runtime, clock: SteppedClock) 
     assert c.check_in_due() is None and not c.eye_mask_on
 
 
+def override_for(criterion: str) -> Override:
+    return Override(criterion, "Dr. Osei", StaffRole.MEDICAL, "fully recovered")
+
+
 def test_discharge_refuses_an_early_discharge_without_override(
     runtime: Runtime, clock: SteppedClock
 ) -> None:
@@ -128,8 +133,11 @@ def test_discharge_refuses_an_early_discharge_without_override(
     with pytest.raises(DischargeNotReadyError, match="observation"):
         c.discharge(ALDRETE_FULL, True, CALM)
     assert c.session.state is SessionState.IN_PROGRESS
+    with pytest.raises(DischargeNotReadyError, match="checks"):  # none of its checks done
+        c.discharge(ALDRETE_FULL, True, CALM, [override_for("observation")])
     override = Override("observation", "Dr. Osei", StaffRole.MEDICAL, "fully recovered")
-    result = c.discharge(ALDRETE_FULL, True, CALM, [override])
+    checks = Override("checks", "Dr. Osei", StaffRole.MEDICAL, "monitored continuously")
+    result = c.discharge(ALDRETE_FULL, True, CALM, [override, checks])
     assert result.early and c.session.state is SessionState.COMPLETED
     events = load_events(runtime.engine, c.session.id)
     entered = [e.data for e in events if e.kind == "phase_entered"]
@@ -192,7 +200,7 @@ def test_the_export_carries_the_whole_dosing_record(runtime: Runtime, clock) -> 
     c.note("tearful, then calm")
     c.eye_mask(False)
     clock.minutes(50)
-    c.discharge(ALDRETE_FULL, True, CALM)
+    c.discharge(ALDRETE_FULL, True, CALM, [override_for("checks")])  # most checks not done
     record = json.loads(json.dumps(session_record(runtime.engine, c.session.id)))
     by_kind = {}
     for e in record["events"]:
@@ -207,4 +215,11 @@ def test_the_export_carries_the_whole_dosing_record(runtime: Runtime, clock) -> 
     assert by_kind["note"][0]["text"] == "tearful, then calm"
     assert by_kind["discharge"][0]["ready"] is True
     assert by_kind["discharge"][0]["score"]["total"] == 10
+    checks = next(x for x in by_kind["discharge"][0]["criteria"] if x["criterion"] == "checks")
+    assert "Blood pressure at 30 min" in checks["detail"] and checks["override"]["reason"]
+    # After discharge nothing is due any more: what was not done stays missed.
+    clock.minutes(30)
+    plan = c.schedule()
+    assert not plan.pending() and not plan.upcoming()
+    assert "Blood pressure at 30 min" in [s.label for s in plan.by_state(SlotState.MISSED)]
     assert record["session"]["state"] == "completed"

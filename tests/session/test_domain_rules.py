@@ -170,8 +170,22 @@ def test_discharge_ready_when_every_criterion_is_met() -> None:
     assert a.ready and not a.early
     assert [c.id for c in a.criteria] == [
         "score", "vitals.nibp_systolic", "vitals.nibp_diastolic", "vitals.heart_rate",
-        "observation", "ride_home",
+        "observation", "ride_home", "checks",
     ]  # fmt: skip
+
+
+def test_outstanding_scheduled_checks_block_discharge_until_overridden_with_a_reason() -> None:
+    vitals = dict(BASELINE)
+    late = ["BP at 30 min", "MOAA/S at 45 min"]
+    a = assess(CRITERIA, full_marks(), vitals, BASELINE, 61 * MIN, True, outstanding_checks=late)
+    assert not a.ready and a.unmet == ("checks",)
+    assert "BP at 30 min" in a.criteria[-1].detail and "MOAA/S" in a.criteria[-1].detail
+    ov = Override("checks", "Dr A", StaffRole.MEDICAL, "cuff failed; manual BP in chart")
+    a = assess(
+        CRITERIA, full_marks(), vitals, BASELINE, 61 * MIN, True, [ov], outstanding_checks=late
+    )
+    assert a.ready
+    assert a.to_dict()["criteria"][-1]["override"]["reason"].startswith("cuff failed")
 
 
 def test_vitals_beyond_20_percent_of_baseline_are_unmet() -> None:

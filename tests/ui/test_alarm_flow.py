@@ -14,6 +14,7 @@ from devices.emulators.serial_pty import PtySerialEmulator
 from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.catalog import profile_for_protocol
 from kapdesk.acquisition.serial_transport import SerialMonitorConnection
+from kapdesk.app import build_main_window
 from kapdesk.demo import demo_patient
 from kapdesk.domain.alarms import AlarmKind, Condition, Priority
 from kapdesk.domain.readings import Reading
@@ -23,12 +24,12 @@ from kapdesk.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot: QtBot, db_url: str):
+def window(qtbot: QtBot, qapp, db_url: str):
     rt = Runtime.build(open_database(db_url), speed=1.0)
     rt.staff = "nurse.kim"
     rt.controller.open(demo_patient(), "im-ketamine")
     rt.controller.start()
-    win = MainWindow(rt)
+    win = build_main_window(qapp, rt)
     qtbot.addWidget(win)
     win.show()
     # This machine has no audio output: that is itself a (high) technical alarm. Staff
@@ -78,7 +79,11 @@ def test_bp_spike_sounds_flashes_logs_and_acknowledge_silences(qtbot: QtBot, win
     qtbot.waitUntil(
         lambda: any("acknowledged" in x and "nurse.kim" in x for x in log_lines(win)), timeout=2000
     )
-    assert win.monitor.banner.flash_on
+    # Acknowledged: the flashing stops and the banner tones down to its unlit look,
+    # the message still there in full.
+    qtbot.wait(700)
+    assert win.monitor.banner.look_name() == "high-off"
+    assert "207" in win.monitor.banner.message.text()
 
 
 def test_pulling_an_emulated_device_raises_a_technical_alarm(qtbot: QtBot, window) -> None:

@@ -5,18 +5,18 @@ import math
 import pytest
 from pytestqt.qtbot import QtBot
 
+from kapdesk.app import build_main_window
 from kapdesk.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui.main_window import MainWindow
 from kapdesk.ui.numerics import NO_VALUE
 from kapdesk.ui.trend_plots import with_gaps
 
 
 @pytest.fixture
-def demo_window(qtbot: QtBot, db_url: str):
+def demo_window(qtbot: QtBot, qapp, db_url: str):
     rt = Runtime.build(open_database(db_url), speed=60.0)
     rt.start_demo()
-    win = MainWindow(rt, demo=True)
+    win = build_main_window(qapp, rt, demo=True)
     qtbot.addWidget(win)
     win.show()
     yield rt, win
