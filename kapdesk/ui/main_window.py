@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -51,6 +52,16 @@ FRAME_MS = 25  # 40 frames/s: the GUI pulls whatever arrived since the last fram
 def hms(seconds: float) -> str:
     s = max(0, int(seconds))
     return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Open at ``width`` x ``height``, or at the screen's available size if smaller (a
+    1280x720 laptop), never beyond it."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        width, height = min(width, room.width()), min(height, room.height())
+    window.resize(width, height)
 
 
 def protocol_title(protocol_id: str) -> str:
@@ -101,7 +112,7 @@ class MainWindow(QMainWindow):
         self.runtime = runtime
         self.theme = theme
         self.setWindowTitle(f"kapdesk {__version__}" + (" \u2014 demo" if demo else ""))
-        self.resize(1440, 900)
+        fit_to_screen(self, 1440, 900)
         central = QWidget(objectName="central")
         self.setCentralWidget(central)
         root = QVBoxLayout(central)
@@ -124,21 +135,10 @@ class MainWindow(QMainWindow):
         root.addLayout(self.monitor_slot, 1)
         self.detached: DetachedMonitor | None = None
         self.session_panel = SessionPanel(runtime)
-        dock = QDockWidget("Session", self)
-        dock.setObjectName("sessionDock")
-        dock.setWidget(self.session_panel)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        dock = self._dock("Session", "sessionDock", self.session_panel)
         self.music = self._music_player()
         self.music_panel = MusicPanel(self.music)
-        music_dock = QDockWidget("Music", self)
-        music_dock.setObjectName("musicDock")
-        music_dock.setWidget(self.music_panel)
-        music_dock.setFeatures(dock.features())
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, music_dock)
+        music_dock = self._dock("Music", "musicDock", self.music_panel)
         self.tabifyDockWidget(dock, music_dock)  # one column, laptop height: session in front
         dock.raise_()
         if demo:
@@ -155,7 +155,7 @@ class MainWindow(QMainWindow):
         self.technical = AlarmList(AlarmKind.TECHNICAL)
         self.alarm_log = AlarmLog()
         self.tabs = QTabWidget()
-        self.tabs.setMaximumHeight(170)
+        self.tabs.setMaximumHeight(150)
         self.tabs.addTab(self.timeline, "Timeline")
         self.tabs.addTab(self.physiological, "Alarms")
         self.tabs.addTab(self.technical, "Technical alarms")
@@ -182,6 +182,25 @@ class MainWindow(QMainWindow):
         self._timer.timeout.connect(self.refresh)
         self._timer.start(FRAME_MS)
         self.refresh()
+
+    def _dock(self, title: str, name: str, panel: QWidget) -> QDockWidget:
+        """A left-hand dock that scrolls when the screen is short (a 1280x720 laptop)
+        rather than push the window off the screen."""
+        scroller = QScrollArea()
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroller.setWidget(panel)
+        scroller.setMinimumWidth(panel.minimumSizeHint().width() + 16)
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(scroller)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        return dock
 
     def _music_player(self) -> SessionMusicPlayer:
         """Playlists per phase from resources/music.toml; music follows the session's phases
@@ -231,8 +250,6 @@ class MainWindow(QMainWindow):
         self.badge.setVisible(demo)
         speed = self.runtime.clock.speed
         self.badge.setText("DEMO" + (f" \u00d7{speed:g}" if speed != 1 else ""))
-        for label in (self.patient_label, self.phase_label):
-            label.setWordWrap(True)
         who = QVBoxLayout()
         who.setSpacing(0)
         who.addWidget(self.patient_label)

@@ -64,8 +64,8 @@ class MonitorView(QWidget):
         # The waveform strip spans a few real seconds, also when the demo runs sped up.
         self.plots.pleth_window_s *= runtime.clock.speed
         self.numerics = NumericsPanel()
-        body.addWidget(self.plots, 3)
-        body.addWidget(self.numerics, 1)
+        body.addWidget(self.plots, 5)
+        body.addWidget(self.numerics, 2)
         lay.addLayout(body, 1)
         self._whole_session = False
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from kapdesk.domain.music import SILENCE
 from kapdesk.ui.music_player import SessionMusicPlayer
+from kapdesk.ui.theme import set_role
 
 #: Minimum height of a touch/click target (px); WCAG 2.5.5 asks for 44.
 TARGET_PX = 48
@@ -68,11 +69,11 @@ class MusicPanel(QFrame):
         top.addWidget(heading)
         top.addSpacing(8)
         top.addWidget(self.cue, 1)
-        top.addWidget(self.playlists)
         outer.addLayout(top)
+        outer.addWidget(self.playlists)  # its own row: the dock stays laptop-narrow
 
         self.title = QLabel()
-        self.title.setStyleSheet("font-size: 20px; font-weight: 600;")
+        set_role(self.title, "emphasis")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         outer.addWidget(self.title)
@@ -94,7 +95,7 @@ class MusicPanel(QFrame):
         controls.setHorizontalSpacing(8)
         self.previous = self._button("Previous", player.previous)
         self.play_pause = self._button("Play", player.toggle)
-        self.play_pause.setMinimumWidth(120)
+        self.play_pause.setMinimumWidth(100)
         self.next = self._button("Next", player.next)
         self.follow = self._button("Follow phases", None)
         self.follow.setCheckable(True)
@@ -106,7 +107,7 @@ class MusicPanel(QFrame):
         controls.addWidget(self.previous, 0, 0)
         controls.addWidget(self.play_pause, 0, 1)
         controls.addWidget(self.next, 0, 2)
-        controls.addWidget(self.follow, 0, 3)
+        controls.addWidget(self.follow, 1, 0, 1, 3)
         volume_label = QLabel("Volume")
         volume_label.setObjectName("muted")
         self.volume = QSlider(Qt.Orientation.Horizontal)
@@ -122,13 +123,12 @@ class MusicPanel(QFrame):
         volume_row.addWidget(volume_label)
         volume_row.addWidget(self.volume, 1)
         volume_row.addWidget(self.volume_value)
-        controls.addLayout(volume_row, 1, 0, 1, 4)
+        controls.addLayout(volume_row, 2, 0, 1, 3)
         outer.addLayout(controls)
 
         self.notice = QLabel()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("border-radius: 6px; padding: 6px 10px;")
         outer.addWidget(self.notice)
         self.problem = QLabel()
         self.problem.setObjectName("muted")
@@ -150,7 +150,7 @@ class MusicPanel(QFrame):
     def _button(self, text: str, slot: object | None) -> QPushButton:
         b = QPushButton(text)
         b.setMinimumHeight(TARGET_PX)
-        b.setStyleSheet("font-size: 16px;")
+        set_role(b, "large")
         if callable(slot):
             b.clicked.connect(lambda _checked=False: slot())
         return b

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from kapdesk.domain.alarms import AlarmKind, AlarmState, Priority
 from kapdesk.domain.readings import INVALID, SENSOR_OFF, SIGNAL_ARTIFACT
@@ -32,23 +32,29 @@ class NumericTile(QFrame):
         self.setObjectName("panel")
         self.channel = channel
         self.setMinimumWidth(180)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(14, 8, 14, 8)
-        lay.setSpacing(0)
-        top = QHBoxLayout()
-        self.title = FittedText(title, min_px=15, max_px=18, alignment=Qt.AlignmentFlag.AlignLeft)
-        self.title.setFixedHeight(24)
+        # Title and unit in a narrow column at the left, the value beside them using the
+        # tile's whole height (a laptop's tiles are wide and short), the status below.
+        lay = QGridLayout(self)
+        lay.setContentsMargins(12, 6, 12, 6)
+        lay.setHorizontalSpacing(6)
+        lay.setVerticalSpacing(0)
+        self.title = FittedText(
+            title, min_px=15, max_px=18, alignment=Qt.AlignmentFlag.AlignLeft
+        )
+        self.title.setFixedSize(56, 24)
         self.unit = QLabel(unit, objectName="muted")
-        top.addWidget(self.title, 1)
-        top.addWidget(self.unit)
-        lay.addLayout(top)
+        self.unit.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.value = FittedText(NO_VALUE, min_px=28, max_px=max_px, monospace=True)
-        self.value.setMinimumHeight(40)
+        self.value.setMinimumHeight(36)
         self.value.setAccessibleDescription(f"{title} in {unit}")
-        lay.addWidget(self.value, 1)
         self.status = QLabel("", objectName="muted")
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight)
-        lay.addWidget(self.status)
+        lay.addWidget(self.title, 0, 0)
+        lay.addWidget(self.unit, 1, 0)
+        lay.addWidget(self.value, 0, 1, 2, 1)
+        lay.addWidget(self.status, 2, 0, 1, 2)
+        lay.setColumnStretch(1, 1)
+        lay.setRowStretch(1, 1)
         self._alarm: Priority | None = None
         self.recolour(theme.active())
         theme.notifier().changed.connect(self.recolour)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from kapdesk.domain.schedule import Slot, SlotState
 from kapdesk.domain.session import SessionEvent, SessionState
 from kapdesk.runtime import Runtime
+from kapdesk.ui import theme
 from kapdesk.ui.gui_thread import ThreadInbox
 from kapdesk.ui.session_dialogs import (
     ActionDialog,
@@ -41,13 +42,11 @@ from kapdesk.ui.session_dialogs import (
     NoteDialog,
 )
 from kapdesk.ui.session_summary import SessionSummaryView
-from kapdesk.ui.theme import DARK
+from kapdesk.ui.theme import set_role
 
+#: Quiet highlights (not alarm colours), from the theme: due a soft amber, late warmer,
+#: missed in the theme's missed colour, done muted.
 REFRESH_MS = 1000
-#: Quiet highlights (not alarm colours): due is a soft amber, overdue a little warmer.
-DUE_BG, DUE_FG = "#2a2616", "#e6cf8a"
-OVERDUE_BG, OVERDUE_FG = "#33261a", "#f0b98a"
-DONE_FG = "#5f6b78"
 
 
 def mmss(seconds: float) -> str:
@@ -68,7 +67,7 @@ def slot_text(slot: Slot, now: float) -> str:
     if slot.state is SlotState.OVERDUE:
         return f"{slot.label} \u2014 {mmss(-delta)} late"
     if slot.state is SlotState.MISSED:
-        return f"{slot.label} \u2014 not recorded"
+        return f"\u2717 {slot.label} \u2014 missed (not recorded)"
     return f"{slot.label} \u2014 due now"
 
 
@@ -80,48 +79,45 @@ class SessionPanel(QFrame):
         self.runtime = runtime
         self.controller = runtime.controller
         self.setObjectName("panel")
-        self.setMinimumWidth(330)
-        self.setStyleSheet(
-            "QLabel#phase { font-size: 24px; font-weight: 600; }"
-            "QLabel#big { font-size: 17px; }"
-            "QLabel#reminder { border-radius: 6px; padding: 6px 10px; font-size: 16px; }"
-            "QPushButton { font-size: 15px; padding: 8px 12px; }"
-            "QListWidget { font-size: 15px; }"
-            "QListWidget::item { padding: 4px 2px; }"
-            "QProgressBar { border: none; background: #1d2530; border-radius: 3px; }"
-            f"QProgressBar::chunk {{ background: {DARK.accent}; border-radius: 3px; }}"
-        )
+        self.setMinimumWidth(300)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(16, 14, 16, 14)
         lay.setSpacing(10)
 
         self.patient = QLabel("No session", objectName="muted")
-        self.phase = QLabel("\u2014", objectName="phase")
+        self.patient.setWordWrap(True)
+        self.phase = QLabel("\u2014")
+        set_role(self.phase, "title")
         self.phase.setWordWrap(True)
-        self.phase_time = QLabel("", objectName="big")
+        self.phase_time = QLabel("")
+        set_role(self.phase_time, "large")
         self.progress = QProgressBar(textVisible=False, maximum=1000)
         self.progress.setFixedHeight(6)
         self.next = QLabel("", objectName="muted")
         self.next.setWordWrap(True)
-        self.clocks = QLabel("", objectName="big")
+        self.clocks = QLabel("")
+        set_role(self.clocks, "large")
         self.clocks.setWordWrap(True)
         for w in (self.patient, self.phase, self.phase_time, self.progress, self.next):
             lay.addWidget(w)
         lay.addWidget(self.clocks)
 
-        self.reminder = QLabel("", objectName="reminder")
+        self.reminder = QLabel("")
+        set_role(self.reminder, "calm")
         self.reminder.setWordWrap(True)
         self.reminder.hide()
         lay.addWidget(self.reminder)
 
         self.intention = QLabel("")
         self.intention.setWordWrap(True)
-        self.intention.setStyleSheet(f"color: {DARK.muted}; font-style: italic; font-size: 15px;")
+        set_role(self.intention, "intention")
         lay.addWidget(self.intention)
 
         lay.addWidget(QLabel("Checks", objectName="heading"))
         self.checks = QListWidget()
-        self.checks.setMinimumHeight(150)
+        self.checks.setMinimumHeight(120)
+        self.checks.setWordWrap(True)  # a narrow dock: the whole "... 3:10 late" stays readable
+        self.checks.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.checks.itemActivated.connect(self._check_clicked)
         self.checks.itemClicked.connect(self._check_clicked)
         lay.addWidget(self.checks, 1)
@@ -168,6 +164,7 @@ class SessionPanel(QFrame):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(REFRESH_MS)
+        theme.notifier().changed.connect(self.refresh)  # the checks' colours come from it
         self.refresh()
 
     # -- showing --------------------------------------------------------------------------
@@ -277,37 +274,46 @@ class SessionPanel(QFrame):
         text = f"Eye mask on for {mmss(now - mask_on)}"
         if due is not None and now >= due:
             text += " \u00b7 a gentle check-in is due"
-            self.reminder.setStyleSheet(f"background: {DUE_BG}; color: {DUE_FG};")
+            set_role(self.reminder, "due")
         else:
             if due is not None:
                 text += f" \u00b7 next check-in in {mmss(due - now)}"
-            self.reminder.setStyleSheet(f"background: #1b2230; color: {DARK.text};")
+            set_role(self.reminder, "calm")
         self.reminder.setText(text)
         self.reminder.show()
 
     def _refresh_checks(self, now: float) -> None:
+        """Due and late checks first, then every missed one (a missed check never
+        vanishes: it stays here as missed), the next few to come, the last two done."""
         plan = self.controller.schedule(now)
         shown: list[Slot] = plan.pending()
-        upcoming = plan.upcoming()
-        shown += upcoming[:3]
+        shown += plan.by_state(SlotState.MISSED)
+        shown += plan.upcoming()[:3]
         done = sorted(plan.by_state(SlotState.DONE), key=lambda s: s.done_t or 0.0)
         shown += done[-2:]
+        t = theme.active()
         self.checks.clear()
         for slot in shown:
             item = QListWidgetItem(slot_text(slot, now))
             item.setData(Qt.ItemDataRole.UserRole, slot.check.id)
             if slot.state is SlotState.DUE:
-                item.setBackground(QColor(DUE_BG))
-                item.setForeground(QColor(DUE_FG))
+                item.setBackground(QColor(t.due_background))
+                item.setForeground(QColor(t.due_text))
             elif slot.state is SlotState.OVERDUE:
-                item.setBackground(QColor(OVERDUE_BG))
-                item.setForeground(QColor(OVERDUE_FG))
+                item.setBackground(QColor(t.overdue_background))
+                item.setForeground(QColor(t.overdue_text))
+            elif slot.state is SlotState.MISSED:
+                item.setForeground(QColor(t.missed_text))
             elif slot.state is SlotState.DONE:
-                item.setForeground(QColor(DONE_FG))
+                item.setForeground(QColor(t.muted))
             self.checks.addItem(item)
         if not shown:
             hint = "Checks start when the dose is recorded" if plan.slots else "No checks"
             self.checks.addItem(QListWidgetItem(hint))
+
+    def missed_labels(self) -> list[str]:
+        """Checks whose time passed without being done (shown as missed)."""
+        return [s.label for s in self.controller.schedule().by_state(SlotState.MISSED)]
 
     def due_labels(self) -> list[str]:
         """Texts of the checks shown as due or overdue (for tests and screen readers)."""

@@ -298,6 +298,8 @@ def contrast_pairs(t: Theme) -> list[tuple[str, str, str, float]]:
         for priority, colour in t.alarm_text.items():
             pairs.append((f"{priority} alarm text on {surface_name}", colour, surface, 4.5))
         pairs.append((f"control border on {surface_name}", t.control_border, surface, 3.0))
+        for name in ("due_text", "overdue_text", "missed_text"):  # rows of the checks list
+            pairs.append((f"{name} on {surface_name}", getattr(t, name), surface, 4.5))
         for name, colour in t.score.items():
             pairs.append((f"{name} score line on {surface_name}", colour, surface, 3.0))
     pairs += [

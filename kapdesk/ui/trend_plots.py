@@ -50,7 +50,7 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         self._markers: list[tuple[pg.InfiniteLine, ...]] = []
         self.plots: list[pg.PlotItem] = []
         spec = [
-            ("Heart rate /min", [("pulse_rate", False), ("heart_rate", False)], (40, 140)),
+            ("HR /min", [("pulse_rate", False), ("heart_rate", False)], (40, 140)),
             ("SpO\u2082 %", [("spo2", False)], (85, 100)),
             (
                 "NIBP mmHg",
