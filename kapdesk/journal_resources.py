@@ -57,6 +57,12 @@ class JournalSettings:
     pin_max_attempts: int = 5
     pin_lockout_s: float = 60.0
     share_by_default: bool = True
+    #: what a patient alone sees of a questionnaire's result: calm / total / band
+    patient_sees_scores: str = "calm"
+
+
+#: The choices for ``patient_sees_scores``.
+PATIENT_SCORE_VIEWS = ("calm", "total", "band")
 
 
 #: The order prompt sets are offered in: the arc from session to weekly life.
@@ -195,11 +201,18 @@ def load_journal_settings(path: Path | None = None) -> JournalSettings:
             pin_max_attempts=int(table.get("pin_max_attempts", d.pin_max_attempts)),
             pin_lockout_s=float(table.get("pin_lockout_s", d.pin_lockout_s)),
             share_by_default=bool(table.get("share_by_default", d.share_by_default)),
+            patient_sees_scores=str(table.get("patient_sees_scores", d.patient_sees_scores)),
         )
     except (TypeError, ValueError) as exc:
         raise JournalConfigError(f"{path}: journal: {exc}") from None
     if not 50 <= settings.autosave_delay_ms <= 10_000:
         raise JournalConfigError(f"{path}: journal.autosave_delay_ms: must be 50..10000")
+    if settings.patient_sees_scores not in PATIENT_SCORE_VIEWS:
+        raise JournalConfigError(
+            f"{path}: journal.patient_sees_scores: must be one of "
+            + ", ".join(repr(v) for v in PATIENT_SCORE_VIEWS)
+            + f" (is {settings.patient_sees_scores!r})"
+        )
     if settings.pin_max_attempts < 1 or settings.pin_lockout_s < 0:
         raise JournalConfigError(f"{path}: journal: PIN attempts >= 1 and lockout >= 0")
     return settings

@@ -66,27 +66,32 @@ from kapdesk.ui.journal_widgets import (
     local_datetime,
     store_from,
 )
-from kapdesk.ui.theme import DARK
+from kapdesk.ui.theme import set_role
 
 NO_VALUE = "\u2013"
 DAY_S = 24 * 3600.0
 
-PATIENT_STYLE = f"""
-QWidget {{ font-size: 16px; }}
-QPlainTextEdit {{ font-size: 18px; background: {DARK.panel}; border: 1px solid
-                  {DARK.panel_border}; border-radius: 8px; padding: 10px; }}
-QLineEdit {{ background: {DARK.panel}; border: 1px solid {DARK.panel_border};
-             border-radius: 6px; padding: 6px; }}
-QLabel#intention {{ font-size: 17px; font-style: italic; color: #e8d9b0; }}
-QLabel#flagMessage {{ background: #4a1d1d; color: #ffd2d2; border: 2px solid #ff6b6b;
-                      border-radius: 8px; padding: 12px; font-size: 17px; }}
-QTabBar::tab {{ padding: 8px 18px; font-size: 16px; }}
-QRadioButton::indicator {{ width: 16px; height: 16px; border: 2px solid {DARK.muted};
-                           border-radius: 10px; background: {DARK.panel}; }}
-QRadioButton::indicator:checked {{ background: {DARK.accent}; border-color: {DARK.accent}; }}
-QRadioButton::indicator:hover {{ border-color: {DARK.text}; }}
-QListWidget::item {{ padding: 4px 2px; border-bottom: 1px solid {DARK.panel_border}; }}
+#: Sizes only: a patient reads and writes here, so the type is larger; every colour
+#: comes from the application style sheet of the active theme.
+PATIENT_STYLE = """
+QWidget { font-size: 16px; }
+QPlainTextEdit { font-size: 18px; padding: 10px; }
+QLineEdit { padding: 6px; }
+QTabBar::tab { padding: 8px 18px; font-size: 16px; }
 """
+
+
+def patient_result_text(view: str, name: str, total: int, max_total: int, band: str) -> str:
+    """What a patient alone reads after a questionnaire, as the clinic chose
+    (``journal.patient_sees_scores``): by default no number and no severity band."""
+    if view == "band":
+        return f"Thank you. {name} total {total} of {max_total} ({band})."
+    if view == "total":
+        return f"Thank you. {name} total {total} of {max_total}."
+    return (
+        f"Thank you. Your answers to the {name} are saved; your therapist will go "
+        "through them with you."
+    )
 
 
 def suggest_prompt_set(now: float, session_started: float | None) -> str:
@@ -149,14 +154,14 @@ class QuestionnairePanel(QWidget):
         bottom = QHBoxLayout()
         self.result = QLabel("")
         self.result.setWordWrap(True)
-        self.result.setStyleSheet("font-size: 18px; font-weight: 600;")
+        set_role(self.result, "emphasis")
         self.submit_button = QPushButton("Submit answers")
         self.submit_button.setEnabled(False)
         bottom.addWidget(self.result, 1)
         bottom.addWidget(self.submit_button)
         lay.addLayout(bottom)
         self.flag_message = QLabel("")
-        self.flag_message.setObjectName("flagMessage")
+        set_role(self.flag_message, "flag")
         self.flag_message.setWordWrap(True)
         self.flag_message.hide()
         lay.addWidget(self.flag_message)
@@ -241,6 +246,10 @@ class QuestionnairePanel(QWidget):
         self._build_current()
 
 
+class NoStaffPinError(RuntimeError):
+    """Patient mode refused: without a staff PIN no one could leave it."""
+
+
 class PatientJournalWindow(QMainWindow):
     """The locked-down journal of one patient."""
 
@@ -267,9 +276,9 @@ class PatientJournalWindow(QMainWindow):
         forms = questionnaires if questionnaires is not None else load_questionnaires()
         pin_hash = ensure_staff_pin(self.store, demo)
         if pin_hash is None:
-            raise RuntimeError(
-                "no staff PIN is set, so patient mode could not be left: "
-                "set one first with `kapdesk journal set-pin`"
+            raise NoStaffPinError(
+                "No staff PIN is set, so patient mode could not be left: set one first "
+                "(Journal \u2192 Patient mode offers to, or `kapdesk journal set-pin`)."
             )
         self.gate = PinGate(pin_hash, self.settings.pin_max_attempts, self.settings.pin_lockout_s)
         self.patient_name = self.store.patient_name(self.actor, patient_id)
@@ -315,7 +324,7 @@ class PatientJournalWindow(QMainWindow):
     def _header(self) -> QHBoxLayout:
         row = QHBoxLayout()
         title = QLabel(f"Journal of {self.patient_name}")
-        title.setStyleSheet("font-size: 24px; font-weight: 600;")
+        set_role(title, "title")
         badge = QLabel("Patient mode")
         badge.setObjectName("badge")
         self.leave_button = QPushButton("Staff: leave patient mode")
@@ -444,7 +453,7 @@ class PatientJournalWindow(QMainWindow):
         self.session_box = QComboBox()
         self.session_box.currentIndexChanged.connect(self._session_chosen)
         self.intention = QLabel("")
-        self.intention.setObjectName("intention")
+        set_role(self.intention, "intention")
         self.intention.setWordWrap(True)
         self.timeline = QListWidget()
         self.timeline.setWordWrap(True)
@@ -728,8 +737,13 @@ class PatientJournalWindow(QMainWindow):
         )
         self.questionnaire.clear()
         self.questionnaire.result.setText(
-            f"Thank you. {form.instrument.name} total {result.total} of "
-            f"{form.instrument.max_total} ({result.band})."
+            patient_result_text(
+                self.settings.patient_sees_scores,
+                form.instrument.name,
+                result.total,
+                form.instrument.max_total,
+                result.band,
+            )
         )
         messages = [form.flag_messages.get(f, "") for f in result.flags]
         if result.flagged:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QTabWidget,
@@ -28,6 +29,7 @@ from kapdesk.alarm_limits import resources_dir
 from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
 from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import SessionEvent
+from kapdesk.domain.staff_pin import PinError
 from kapdesk.music_library import load_music_library
 from kapdesk.protocols import protocol_set
 from kapdesk.runtime import Runtime
@@ -35,8 +37,9 @@ from kapdesk.ui.alarm_sound import AlarmSounder
 from kapdesk.ui.alarm_views import AlarmList, AlarmLog
 from kapdesk.ui.devices_panel import DevicesPanel
 from kapdesk.ui.gui_thread import ThreadInbox
-from kapdesk.ui.journal_patient import PatientJournalWindow
+from kapdesk.ui.journal_patient import NoStaffPinError, PatientJournalWindow
 from kapdesk.ui.journal_review import JournalReviewWindow
+from kapdesk.ui.journal_widgets import SetPinDialog, store_from
 from kapdesk.ui.limits_dialog import LimitsDialog
 from kapdesk.ui.monitor_view import MonitorView
 from kapdesk.ui.music_panel import MusicPanel
@@ -145,6 +148,10 @@ class MainWindow(QMainWindow):
             self.music.play()  # the demo session has its music, on its timeline
         self.devices_panel: DevicesPanel | None = None
         self.journal_windows: list[QMainWindow] = []
+        self.patient_mode: PatientJournalWindow | None = None
+        self._hidden_for_patient: list[QWidget] = []
+        self.pin_setup: SetPinDialog | None = None
+        self.last_message: QMessageBox | None = None
         self.demo = demo
         self._frames = 0
         self._menus()
@@ -343,14 +350,60 @@ class MainWindow(QMainWindow):
         self.devices_panel.raise_()
 
     def open_patient_journal(self) -> None:
-        """Patient mode for the current patient: locked down, leaving needs the staff PIN."""
+        """Patient mode for the current patient: a lock-down. The journal fills the
+        screen, every other kapdesk window is hidden (nothing to Alt-Tab into) and input
+        to them is blocked; leaving needs the staff PIN, which staff set here if none is
+        set yet. Alarms keep sounding meanwhile: the engine and the sounder run on."""
         patient = self.runtime.controller.patient
         if patient is None or patient.id is None:
-            self.statusBar().showMessage("Open a session first: patient mode is per patient.")
+            self.tell("Open a session first: patient mode is for one patient.")
             return
-        win = PatientJournalWindow(self.runtime, patient.id, demo=self.demo)
+        if self.patient_mode is not None:
+            self.patient_mode.showFullScreen()
+            return
+        store = store_from(self.runtime)
+        if not self.demo and store.staff_pin_hash() is None:
+            self.pin_setup = SetPinDialog(store, self)
+            self.pin_setup.accepted.connect(self.open_patient_journal)
+            self.pin_setup.rejected.connect(
+                lambda: self.tell("Patient mode was not opened: it needs a staff PIN to leave it.")
+            )
+            self.pin_setup.open()
+            return
+        try:
+            win = PatientJournalWindow(self.runtime, patient.id, demo=self.demo)
+        except (NoStaffPinError, PinError, OSError) as e:
+            self.tell(f"Patient mode could not open: {e}")
+            return
         self.journal_windows.append(win)
-        win.show()
+        self.patient_mode = win
+        self._hidden_for_patient = [
+            w for w in QApplication.topLevelWidgets()
+            if w is not win and w.isVisible() and w.isWindow()
+        ]
+        win.left_patient_mode.connect(self._leave_patient_mode)
+        win.setWindowModality(Qt.WindowModality.ApplicationModal)
+        win.showFullScreen()
+        for w in self._hidden_for_patient:
+            w.hide()
+        win.activateWindow()
+
+    def _leave_patient_mode(self) -> None:
+        """The staff PIN was given: every window patient mode hid comes back."""
+        for w in self._hidden_for_patient:
+            w.show()
+        self._hidden_for_patient = []
+        self.patient_mode = None
+        self.raise_()
+        self.activateWindow()
+
+    def tell(self, message: str) -> None:
+        """A message staff cannot miss: the status bar and a dialog (opened, not exec'd)."""
+        self.statusBar().showMessage(message, 15000)
+        box = QMessageBox(QMessageBox.Icon.Information, "kapdesk", message, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_message = box
 
     def open_journal_review(self) -> None:
         win = JournalReviewWindow(self.runtime, self.runtime.staff)

@@ -426,6 +426,7 @@ def style_sheet(t: Theme) -> str:
     QPushButton:focus {{ border: 1px solid {t.accent}; }}
     QPushButton:disabled {{ color: {t.muted}; }}
     QPushButton[role="large"] {{ font-size: 16px; }}
+    QLineEdit[role="pin"] {{ font-size: 22px; padding: 6px; }}
     QProgressBar {{ background: {t.button}; border: none; border-radius: 3px; }}
     QProgressBar::chunk {{ background: {t.accent}; border-radius: 3px; }}
     QTabBar::tab {{ background: {t.button}; color: {t.text}; padding: 6px 12px;

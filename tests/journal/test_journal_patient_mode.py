@@ -9,8 +9,12 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from kapdesk.domain.access import AccessDenied, Actor
-from kapdesk.journal_resources import JournalSettings
-from kapdesk.ui.journal_patient import PatientJournalWindow, suggest_prompt_set
+from kapdesk.journal_resources import JournalConfigError, JournalSettings, load_journal_settings
+from kapdesk.ui.journal_patient import (
+    PatientJournalWindow,
+    patient_result_text,
+    suggest_prompt_set,
+)
 
 
 @pytest.fixture
@@ -113,7 +117,9 @@ def test_unshared_entry_and_questionnaire_flag(qtbot: QtBot, world: World, windo
     window.questionnaire.submit_button.click()
     assert raised and raised[0][0] == world.alice
     assert window.questionnaire.flag_message.isVisible()
-    assert "2 of 27" in window.questionnaire.result.text()
+    # Alone, the patient reads no score and no severity band (the clinic's default).
+    assert "27" not in window.questionnaire.result.text()
+    assert "therapist" in window.questionnaire.result.text()
     [flag] = world.store.safety_flags(dr)
     assert flag.response_id == raised[0][1]
 
@@ -134,3 +140,17 @@ def test_without_a_staff_pin_patient_mode_does_not_open(qtbot: QtBot, db_url: st
     dialog = win.request_leave()
     dialog.pin.setText("0000")
     assert dialog.try_pin()
+
+
+def test_the_clinic_chooses_what_a_patient_alone_sees_of_a_score() -> None:
+    assert patient_result_text("band", "PHQ-9", 12, 27, "moderate").endswith("(moderate).")
+    assert "moderate" not in patient_result_text("total", "PHQ-9", 12, 27, "moderate")
+    calm = patient_result_text("calm", "PHQ-9", 12, 27, "moderate")
+    assert "12" not in calm and "moderate" not in calm
+
+
+def test_a_wrong_score_setting_names_file_and_field(tmp_path) -> None:
+    bad = tmp_path / "clinic.toml"
+    bad.write_text('[journal]\npatient_sees_scores = "everything"\n')
+    with pytest.raises(JournalConfigError, match=r"journal\.patient_sees_scores"):
+        load_journal_settings(bad)

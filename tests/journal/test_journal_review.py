@@ -89,5 +89,5 @@ def test_an_item9_answer_shows_at_once_and_is_acknowledged(qtbot: QtBot, runtime
 
 def test_snippets_escape_the_patients_text() -> None:
     assert snippet_html("<script>\x02x\x03</script>") == (
-        "&lt;script&gt;<b style='color:#ffd866'>x</b>&lt;/script&gt;"
+        "&lt;script&gt;<b class='hit'>x</b>&lt;/script&gt;"
     )
