@@ -30,6 +30,7 @@ from kapdesk.domain.schedule import (
     CheckKind,
     CheckResult,
     SchedulePlan,
+    SlotState,
     check_in_due_at,
     plan,
 )
@@ -429,11 +430,18 @@ class SessionController:
         """Every scheduled check's slots and their state at ``now`` (default: the clock)."""
         if self.protocol is None:
             return SchedulePlan((), None)
+        ended_at = self.session.ended_at if self.session is not None else None
+        result = self._plan_at(now)
+        # After discharge nothing is due: what was not done is missed.
+        return result.closed() if ended_at is not None else result
+
+    def _plan_at(self, now: float | None) -> SchedulePlan:
+        assert self.protocol is not None
         at = self.clock.now() if now is None else now
         ended_at = self.session.ended_at if self.session is not None else None
-        if ended_at is not None:  # after discharge nothing is due: what was not done is missed
+        if ended_at is not None:
             at = min(at, ended_at)
-        result = plan(
+        return plan(
             self.protocol.checks,
             self.dose_t,
             at,
@@ -441,7 +449,20 @@ class SessionController:
             self.pre_dose_bp(),
             self.protocol.stability,
         )
-        return result.closed() if ended_at is not None else result
+
+    def check_outcome(self) -> dict[str, list[str]]:
+        """The scheduled checks of this session by outcome, for its summary: ``done``,
+        ``missed`` (their window passed) and ``skipped`` (still due at discharge)."""
+        if self.protocol is None:
+            return {"done": [], "missed": [], "skipped": []}
+        raw = self._plan_at(None)
+        return {
+            "done": [s.label for s in raw.by_state(SlotState.DONE)],
+            "missed": [s.label for s in raw.by_state(SlotState.MISSED)],
+            "skipped": [s.label for s in raw.pending()]
+            if self.session is not None and self.session.ended_at is not None
+            else [],
+        }
 
     def check_in_due(self) -> float | None:
         """When the next gentle check-in is due (None unless the eye mask is on)."""

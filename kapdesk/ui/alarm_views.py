@@ -87,6 +87,7 @@ class AlarmBanner(QFrame):
         lay.addWidget(self.audio)
         lay.addWidget(self.pause)
         lay.addWidget(self.ack)
+        self.pause_key = ""  # the keyboard shortcut, shown on the button
         self.priority: Priority | None = None
         self.flash_on = True
         self._flash_elapsed_ms = 0
@@ -110,7 +111,8 @@ class AlarmBanner(QFrame):
             audio_text = ""
         self.audio.setText(audio_text)
         self.ack.setEnabled(any(a.audible for a in alarms))
-        self.pause.setText(f"Pause audio {int(pause_s) // 60}:{int(pause_s) % 60:02d}")
+        key = f" ({self.pause_key})" if self.pause_key else ""
+        self.pause.setText(f"Pause audio {int(pause_s) // 60}:{int(pause_s) % 60:02d}{key}")
         self.pause.setEnabled(top is not None and audio.paused_until is None)
 
     def tick(self, elapsed_ms: int) -> None:

@@ -30,6 +30,7 @@ from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
 from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import SessionEvent
 from kapdesk.domain.staff_pin import PinError
+from kapdesk.event_text import describe
 from kapdesk.music_library import load_music_library
 from kapdesk.protocols import protocol_set
 from kapdesk.runtime import Runtime
@@ -75,28 +76,15 @@ def protocol_title(protocol_id: str) -> str:
         return protocol_id
 
 
-def describe(event: SessionEvent) -> str:
-    d = event.data
-    match event.kind:
-        case "phase_entered":
-            return f"Phase: {d.get('label', event.phase)}"
-        case "session_started":
-            return f"Session started ({d.get('protocol', '')})"
-        case "dose":
-            return (
-                f"Dose: {d.get('route', '')} {d.get('amount_mg', '?')} mg"
-                f" ({d.get('mg_per_kg', '?')} mg/kg), lot {d.get('lot', '-')}"
-            )
-        case "intention":
-            return f"Intention: \u201c{d.get('text', '')}\u201d"
-        case "baseline":
-            return f"Baseline {d.get('channel')}: {d.get('value')}"
-        case "music_track_started":
-            return f"Music: {d.get('title', '')} ({d.get('cue', '')})"
-        case "music_track_stopped":
-            return f"Music stopped: {d.get('title', '')} ({d.get('reason', '')})"
-        case _:
-            return event.kind.replace("_", " ").capitalize()
+#: One key each for what staff do most, as VitalRecorder's event hot-keys: F-keys, so
+#: typing in a field never triggers one. Next phase asks first (it cannot be undone).
+SHORTCUTS = {
+    "acknowledge": "F5",
+    "pause_audio": "F6",
+    "note": "F7",
+    "marker": "F8",
+    "next_phase": "F9",
+}
 
 
 class DetachedMonitor(QMainWindow):
@@ -184,6 +172,8 @@ class MainWindow(QMainWindow):
             self._on_event(ev)
 
         QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.toggle_full_screen)
+        self.confirm_box: QMessageBox | None = None
+        self._shortcuts()
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # frames on time, not +-5 %
         self._timer.timeout.connect(self.refresh)
@@ -458,13 +448,81 @@ class MainWindow(QMainWindow):
             themes.for_session(True)  # the dim, low-glare room theme while a patient is in
         elif themes is not None and event.kind in ("session_completed", "session_aborted"):
             themes.for_session(False)
+        if event.kind == "session_started":
+            self.start_clean()
         stamp = datetime.fromtimestamp(event.t).strftime("%H:%M:%S")  # local, as the clinic reads
-        self.timeline.insertItem(0, f"{stamp}   {describe(event)}")
+        session = self.runtime.controller.session
+        protocol = protocol_title(session.protocol) if session is not None else ""
+        self.timeline.insertItem(0, f"{stamp}   {describe(event, protocol)}")
         label = marker_label(event)
         if label:
             if event.kind == "phase_entered":  # short: the marker text runs up the plot
                 label = str(event.phase or label).replace("_", " ").capitalize()
             self.monitor.plots.add_event_marker(event, label)
+
+    def start_clean(self) -> None:
+        """A new patient's session: the previous one's timeline, alarm log and plot
+        markers leave the screen (they stay in that session's record)."""
+        self.timeline.clear()
+        self.alarm_log.clear()
+        self.monitor.plots.clear_markers()
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def _shortcuts(self) -> None:
+        keys = {
+            "acknowledge": self.acknowledge,
+            "pause_audio": self.pause_audio,
+            "note": self.session_panel.open_note,
+            "marker": self.add_marker,
+            "next_phase": self.confirm_next_phase,
+        }
+        self.shortcuts: dict[str, QShortcut] = {}
+        for name, slot in keys.items():
+            self.shortcuts[name] = QShortcut(QKeySequence(SHORTCUTS[name]), self, slot)
+        banner = self.monitor.banner
+        banner.ack.setText(f"Acknowledge ({SHORTCUTS['acknowledge']})")
+        banner.pause_key = SHORTCUTS["pause_audio"]
+        buttons = self.session_panel.buttons
+        buttons["note"].setText(f"Note\u2026 ({SHORTCUTS['note']})")
+        buttons["advance"].setText(f"Next phase ({SHORTCUTS['next_phase']})")
+        buttons["advance"].clicked.disconnect()
+        buttons["advance"].clicked.connect(self.confirm_next_phase)
+
+    def add_marker(self) -> None:
+        """A timeline marker at this moment (staff note what it was later, if they wish)."""
+        session = self.runtime.controller.session
+        if session is None or session.ended_at is not None:
+            self.statusBar().showMessage("No session running: nothing to mark.", 5000)
+            return
+        self.runtime.controller.record("marker", {"by": self.runtime.staff})
+        self.statusBar().showMessage("Marker set on the timeline.", 5000)
+
+    def confirm_next_phase(self) -> QMessageBox | None:
+        """Next phase after a confirmation: moving on cannot be undone."""
+        session = self.runtime.controller.session
+        nxt = session.next_phase if session is not None else None
+        if session is None or nxt is None or session.ended_at is not None:
+            self.statusBar().showMessage("There is no next phase to move to.", 5000)
+            return None
+        current = session.phase.label if session.phase else "this phase"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Next phase",
+            f"End \u201c{current}\u201d and start \u201c{nxt.label}\u201d?\n"
+            "This is recorded and cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        box.buttonClicked.connect(
+            lambda clicked: self.session_panel.advance() if clicked is yes else None
+        )
+        box.open()
+        self.confirm_box = box
+        return box
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()

@@ -415,6 +415,7 @@ MARKER_LABELS = {
     "note": "Note",
     "discharge": "Discharge",
     "session_resumed": "Resumed",
+    "marker": "Marker",
 }
 
 

@@ -17,9 +17,10 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from sqlalchemy import Engine
 
 from kapdesk.domain.session import SessionEvent
+from kapdesk.event_text import describe as describe_event
 from kapdesk.session_controller import SessionController
 from kapdesk.storage.records import get_stored_session, load_events
-from kapdesk.ui.theme import DARK
+from kapdesk.ui import theme
 
 
 def _t(t: float) -> str:
@@ -35,58 +36,19 @@ def _e(text: Any) -> str:
     return html.escape(str(text))
 
 
-def describe(event: SessionEvent) -> str:
-    """One line for an event, as a clinician would write it."""
-    d: Mapping[str, Any] = event.data
-    match event.kind:
-        case "phase_entered":
-            skipped = (
-                f" (skipped {', '.join(d['skipped'])}: {d.get('reason')})" if "skipped" in d else ""
-            )
-            return f"Phase: {d.get('label', event.phase)}{skipped}"
-        case "dose":
-            kind = f"Booster {d.get('number', '')}" if d.get("booster") else "Dose"
-            extra = f" over {d['infusion_min']:g} min" if "infusion_min" in d else ""
-            return (
-                f"{kind}: {d.get('route')} {d.get('amount_mg'):g} mg "
-                f"({d.get('mg_per_kg')} mg/kg at {d.get('weight_kg'):g} kg), "
-                f"lot {d.get('lot') or '-'}{extra}"
-            )
-        case "check":
-            if d.get("kind") == "bp":
-                result = f"{d.get('systolic'):g}/{d.get('diastolic'):g} mmHg"
-            else:
-                result = f"{d.get('total')}/{d.get('max_total')}"
-                if d.get("sedated"):
-                    result += " \u2014 sedated (below pre-dose)"
-            return f"{d.get('slot') or d.get('label')}: {result}"
-        case "checklist":
-            state = "cleared" if d.get("cleared") else "NOT cleared"
-            ov = d.get("overridden") or []
-            return f"Pre-dose checklist {state}" + (f", overridden: {', '.join(ov)}" if ov else "")
-        case "intention":
-            return f"Intention: \u201c{d.get('text', '')}\u201d"
-        case "note":
-            return f"Note: {d.get('text', '')}"
-        case "check_in":
-            return "Check-in" + (f": {d['text']}" if d.get("text") else "")
-        case "baseline":
-            return f"Pre-dose {d.get('channel')}: {d.get('value'):g}"
-        case "session_resumed":
-            gap = d.get("gap_s")
-            return "Resumed after a restart" + (f" (gap {_dur(gap)})" if gap is not None else "")
-        case "discharge":
-            early = " (early, overridden)" if d.get("early") else ""
-            score = d.get("score") or {}
-            return f"Discharged{early}: score {score.get('total')}/{score.get('max_total')}"
-        case _:
-            return event.kind.replace("_", " ").capitalize()
-
-
 def summary_html(
-    patient: str, protocol: str, events: Sequence[SessionEvent], observation_min: float | None
+    patient: str,
+    protocol: str,
+    events: Sequence[SessionEvent],
+    observation_min: float | None,
+    checks: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
-    """The summary as simple HTML (a QTextBrowser shows it; it prints as is)."""
+    """The summary as simple HTML (a QTextBrowser shows it; it prints as is).
+    ``checks``: the scheduled checks by outcome (``done``, ``missed``, ``skipped``)."""
+
+    def describe(e: SessionEvent) -> str:
+        return describe_event(e, protocol)
+
     ev = list(events)
     started = next((e.t for e in ev if e.kind == "session_started"), None)
     ended = next((e.t for e in ev if e.kind in ("session_completed", "session_aborted")), None)
@@ -121,8 +83,16 @@ def summary_html(
         out.append(f"<h3>Intention</h3><p class='quote'>\u201c{said}\u201d</p>")
     doses = [e for e in ev if e.kind == "dose"]
     section("Medicine", [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in doses])
-    checks = [e for e in ev if e.kind == "check"]
-    section("Checks", [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in checks])
+    recorded = [e for e in ev if e.kind == "check"]
+    rows = [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in recorded]
+    if checks is not None:
+        done = len(checks.get("done", ()))
+        rows.insert(0, f"<span class='ok'>{done} scheduled check(s) done</span>")
+        for label in checks.get("missed", ()):
+            rows.append(f"<span class='missed'>\u2717 Missed: {_e(label)}</span>")
+        for label in checks.get("skipped", ()):
+            rows.append(f"<span class='warn'>\u2717 Not done at discharge: {_e(label)}</span>")
+    section("Checks", rows)
     mask_rows, on_t, total = [], None, 0.0
     for e in ev:
         if e.kind == "eye_mask_on":
@@ -166,26 +136,25 @@ def summary_html(
 
 
 class SessionSummaryView(QTextBrowser):
-    """Shows ``summary_html`` in the app's dark theme, large and calm."""
+    """Shows ``summary_html`` large and calm, in the colours of the active theme (the
+    app turns to the day theme at discharge: the summary follows every switch)."""
 
     def __init__(self, html_text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Session summary")
-        self.setMinimumSize(640, 560)
+        self.setMinimumSize(640, 520)
         self.setOpenExternalLinks(False)
+        self.html_text = html_text
+        self.render_in(theme.active())
+        theme.notifier().changed.connect(self.render_in)
+
+    def render_in(self, t: theme.Theme) -> None:
         self.document().setDefaultStyleSheet(
-            f"body {{ color: {DARK.text}; font-size: 16px; }}"
-            f"h2 {{ font-size: 24px; margin-bottom: 2px; }}"
-            f"h3 {{ font-size: 18px; color: {DARK.accent}; margin-top: 14px; }}"
-            f".muted {{ color: {DARK.muted}; }}"
-            f".quote {{ font-style: italic; font-size: 17px; }}"
-            "li { margin-bottom: 3px; }"
+            theme.html_style(t)
+            + " h2 { font-size: 24px; margin-bottom: 2px; }"
+            " .quote { font-style: italic; font-size: 17px; } li { margin-bottom: 3px; }"
         )
-        self.setStyleSheet(
-            f"QTextBrowser {{ background: {DARK.panel}; border: 1px solid {DARK.panel_border};"
-            " border-radius: 8px; padding: 14px; }"
-        )
-        self.setHtml(html_text)
+        self.setHtml(self.html_text)
 
     @classmethod
     def for_controller(cls, controller: SessionController) -> SessionSummaryView:
@@ -198,7 +167,11 @@ class SessionSummaryView(QTextBrowser):
         )
         return cls(
             summary_html(
-                patient, name, controller.events, protocol.observation_min if protocol else None
+                patient,
+                name,
+                controller.events,
+                protocol.observation_min if protocol else None,
+                controller.check_outcome(),
             )
         )
 

@@ -48,6 +48,8 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         self.setBackground(theme.plot_background)
         self.traces: dict[str, TrendTrace] = {}
         self._markers: list[tuple[pg.InfiniteLine, ...]] = []
+        #: the last marker with a label on the plot: (time, text, its line)
+        self._labelled: tuple[float, str, pg.InfiniteLine] | None = None
         self.plots: list[pg.PlotItem] = []
         spec = [
             ("HR /min", [("pulse_rate", False), ("heart_rate", False)], (40, 140)),
@@ -278,14 +280,19 @@ class TrendPlots(pg.GraphicsLayoutWidget):
                 item.setLine(QLineF(x0, y, x1, y))
 
     def add_event_marker(self, event: SessionEvent, label: str) -> None:
-        """A dashed vertical line on every plot, labelled on the top one."""
+        """A dashed vertical line on every plot, labelled on the top one. Events seconds
+        apart (dose, then mask on) would stack their labels into an unreadable block:
+        one that falls within 3 % of the window of the last labelled marker adds its
+        text to that label instead ("Dose \u00b7 Mask on")."""
+        last = self._labelled
+        merge = last is not None and abs(event.t - last[0]) < 0.03 * self.window_s
         lines = []
         for i, plot in enumerate(self.plots):
             line = pg.InfiniteLine(
                 pos=event.t,
                 angle=90,
                 pen=pg.mkPen(self.theme.muted, width=1, style=Qt.PenStyle.DashLine),
-                label=label if i == 0 else None,
+                label=label if i == 0 and not merge else None,
                 labelOpts={
                     "position": 0.62,
                     "color": self.theme.muted,
@@ -296,7 +303,27 @@ class TrendPlots(pg.GraphicsLayoutWidget):
             line.setToolTip(f"{label} at {iso_utc(event.t)}")
             plot.addItem(line, ignoreBounds=True)
             lines.append(line)
+        if merge and last is not None:
+            text = f"{last[1]} \u00b7 {label}"
+            last[2].label.setFormat(text)
+            self._labelled = (last[0], text, last[2])
+        else:
+            self._labelled = (event.t, label, lines[0])
         self._markers.append(tuple(lines))
+
+    def marker_labels(self) -> list[str]:
+        """The texts drawn on the top plot, one per visible label."""
+        return [
+            m[0].label.format for m in self._markers if getattr(m[0], "label", None) is not None
+        ]
+
+    def clear_markers(self) -> None:
+        """A new session: the previous patient's markers go."""
+        for lines in self._markers:
+            for plot, line in zip(self.plots, lines, strict=False):
+                plot.removeItem(line)
+        self._markers.clear()
+        self._labelled = None
 
     @property
     def marker_count(self) -> int:
