@@ -30,7 +30,15 @@ from kapdesk.domain.clock import parse_iso_utc
 from kapdesk.domain.readings import Reading
 
 EXIT_BAD_INPUT = 2
-PRINTED = frozenset({TransitionKind.RAISED, TransitionKind.ESCALATED, TransitionKind.CLEARED})
+PRINTED = frozenset(
+    {
+        TransitionKind.RAISED,
+        TransitionKind.ESCALATED,
+        TransitionKind.CONDITION_ENDED,
+        TransitionKind.CONDITION_RETURNED,
+        TransitionKind.CLEARED,
+    }
+)
 CSV_COLUMNS = ("time", "channel", "value", "unit")
 
 

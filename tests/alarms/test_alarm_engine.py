@@ -31,10 +31,11 @@ from kapdesk.domain.alarms import (
 )
 from kapdesk.domain.readings import INVALID, SENSOR_OFF
 
-RAISED, CLEARED, ESCALATED = (
+RAISED, CLEARED, ESCALATED, CONDITION_ENDED = (
     TransitionKind.RAISED,
     TransitionKind.CLEARED,
     TransitionKind.ESCALATED,
+    TransitionKind.CONDITION_ENDED,
 )
 
 
@@ -123,16 +124,56 @@ def test_non_latching_alarm_clears_when_the_condition_ends():
 def test_latching_alarm_keeps_signalling_until_acknowledged():
     engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=True))
     out = feed(engine, "spo2", [90, 97, 97])
-    assert [t.transition for t in out] == [RAISED]
+    assert [t.transition for t in out] == [RAISED, CONDITION_ENDED]
+    raised, ended = out
+    assert ended.t == T0 + 1  # when the value came back: how long it lasted is answerable
+    assert ended.value == 97
+    assert ended.episode == raised.episode and raised.episode
+    assert ended.message.startswith("Condition ended: SpO₂ 90 % < 92 (now 97 %)")
     [state] = engine.active_alarms()
     assert state.latched and state.audible
+    assert state.condition_ended_at == T0 + 1
+    assert state.episode == raised.episode
     assert engine.audio_state().sounding is Priority.MEDIUM
     acked = engine.acknowledge("RN Jones", T0 + 5)
-    assert [(t.transition, t.by) for t in acked] == [
-        (TransitionKind.ACKNOWLEDGED, "RN Jones"),
-        (CLEARED, None),
+    assert [(t.transition, t.by, t.t, t.episode) for t in acked] == [
+        (TransitionKind.ACKNOWLEDGED, "RN Jones", T0 + 5, raised.episode),
+        (CLEARED, None, T0 + 5, raised.episode),  # the signal ends when acknowledged
     ]
     assert engine.active_alarms() == []
+
+
+def test_unlatched_alarm_records_no_separate_condition_end():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=False))
+    out = feed(engine, "spo2", [90, 97])
+    assert [t.transition for t in out] == [RAISED, CLEARED]
+    assert out[1].t == T0 + 1 and out[0].episode == out[1].episode
+
+
+def test_each_alarm_episode_has_its_own_id():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, HR_MEDIUM, delay_s=0), settings(latching=False))
+    out = feed(engine, "spo2", [90, 97, 90, 97]) + feed(engine, "heart_rate", [130], start=5)
+    assert [t.transition for t in out] == [RAISED, CLEARED, RAISED, CLEARED, RAISED]
+    ids = [t.episode for t in out]
+    assert ids[0] == ids[1] and ids[2] == ids[3]
+    assert len({ids[0], ids[2], ids[4]}) == 3
+    assert None not in ids
+    # the same readings give the same ids (replay reproduces the live record)
+    again = AlarmEngine(limits(SPO2_MEDIUM, HR_MEDIUM, delay_s=0), settings(latching=False))
+    out2 = feed(again, "spo2", [90, 97, 90, 97]) + feed(again, "heart_rate", [130], start=5)
+    assert [t.episode for t in out2] == ids
+
+
+def test_a_clear_is_never_stamped_before_its_raise():
+    """A reading stamped on its device's thread can reach the engine after a tick that
+    was stamped later; its records take the episode's latest time."""
+    engine = AlarmEngine(limits(SPO2_MEDIUM, spo2=ChannelTiming(expected_interval_s=1)))
+    engine.on_reading(reading("spo2", 97, 0))
+    [lost] = engine.tick(T0 + 3.0)
+    [back] = engine.on_reading(reading("spo2", 97, 2.5))  # stamped before the raise
+    assert (lost.transition, back.transition) == (RAISED, CLEARED)
+    assert back.episode == lost.episode
+    assert back.t >= lost.t
 
 
 def test_latched_alarm_acknowledged_while_present_clears_when_condition_ends():
@@ -372,6 +413,7 @@ def test_transition_dict_is_json_ready_with_utc_time():
         "limit": 88.0,
         "message": "*** SpO₂ 86 % < 88",
         "by": None,
+        "episode": "1795957200000-1",
     }
     assert AlarmTransition.from_dict(d) == raised
 
@@ -391,8 +433,16 @@ def test_time_escalation_keeps_the_crossed_limit_in_its_message():
 def test_latched_condition_that_returns_is_the_same_alarm():
     engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=True))
     out = feed(engine, "spo2", [90, 97, 90, 97])
-    assert [t.transition for t in out] == [RAISED]
-    assert len(engine.active_alarms()) == 1
+    assert [t.transition for t in out] == [
+        RAISED,
+        CONDITION_ENDED,
+        TransitionKind.CONDITION_RETURNED,
+        CONDITION_ENDED,
+    ]
+    assert [t.t for t in out] == [T0, T0 + 1, T0 + 2, T0 + 3]
+    assert len({t.episode for t in out}) == 1
+    [state] = engine.active_alarms()
+    assert state.latched and state.condition_ended_at == T0 + 3
 
 
 def test_acknowledge_can_target_one_condition():

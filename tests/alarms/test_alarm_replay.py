@@ -61,8 +61,11 @@ def test_epoch_times_and_iso_times_replay_the_same(tmp_path, capsys, clinic):
     iso_run = replay(capsys, str(spo2_csv(tmp_path)), "--protocol", "im-ketamine")
     epoch_run = replay(capsys, str(spo2_csv(tmp_path, iso=False)), "--protocol", "im-ketamine")
     assert iso_run == epoch_run
-    assert iso_run[1]  # the shipped clinic file latches: raised, never cleared
-    assert [d["transition"] for d in iso_run[1]] == ["raised"]
+    assert iso_run[1]  # the shipped clinic file latches: the condition ends, no clear
+    assert [d["transition"] for d in iso_run[1]] == ["raised", "condition_ended"]
+    raised, ended = iso_run[1]
+    assert raised["episode"] == ended["episode"] and raised["episode"]
+    assert ended["t"] > raised["t"]
 
 
 def test_replay_is_deterministic(tmp_path, capsys):

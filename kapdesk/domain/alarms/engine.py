@@ -75,7 +75,11 @@ class _Alarm:
     value: float | None
     limit: float | None
     message: str
+    episode: str
+    #: time of this episode's latest transition: none of its records is stamped earlier
+    last_t: float
     condition_present: bool = True
+    condition_ended_at: float | None = None
     acknowledged_by: str | None = None
     acknowledged_at: float | None = None
 
@@ -97,6 +101,8 @@ class _Alarm:
             acknowledged_at=self.acknowledged_at,
             latched=not self.condition_present,
             audible=self.audible,
+            episode=self.episode,
+            condition_ended_at=self.condition_ended_at,
         )
 
 
@@ -120,6 +126,7 @@ class AlarmEngine:
         self._lost_devices: set[str] = set()
         self._audio_paused_until: float | None = None
         self._now: float | None = None
+        self._episodes = 0
         self._rebuild_trackers()
 
     # -- configuration -------------------------------------------------------------
@@ -460,9 +467,16 @@ class AlarmEngine:
             return [self._raise_physiological(tracker, top, t)]
         out: list[AlarmTransition] = []
         if top is not None:
-            if not alarm.condition_present:
-                alarm.condition_present = True  # back while still latched: the same alarm
+            if not alarm.condition_present:  # back while still latched: the same alarm
+                alarm.condition_present = True
+                alarm.condition_ended_at = None
                 tracker.clear_since = None
+                now = self._physio_message(tracker, alarm.priority, alarm.limit).lstrip("* ")
+                out.append(
+                    self._record(
+                        alarm, t, TransitionKind.CONDITION_RETURNED, f"Condition returned: {now}"
+                    )
+                )
             if top.rank > alarm.priority.rank:
                 out.append(self._escalate_physiological(tracker, alarm, top, t, None))
         if not alarm.condition_present:
@@ -478,9 +492,26 @@ class AlarmEngine:
         return out
 
     def _condition_ended(self, alarm: _Alarm, t: float) -> list[AlarmTransition]:
+        """The value is back. Unlatched, or already acknowledged: the alarm clears (its
+        condition and its signal end together). Latched: the end of the condition is
+        recorded and the alarm keeps signalling until someone acknowledges it."""
         alarm.condition_present = False
         if self._settings.latching and alarm.acknowledged_by is None:
-            return []  # latched: keeps signalling until someone acknowledges it
+            alarm.condition_ended_at = max(t, alarm.last_t)
+            info = CHANNELS.get(alarm.key[0])
+            now = ""
+            if info is not None and alarm.value is not None and math.isfinite(alarm.value):
+                unit = f" {info.display_unit}" if info.display_unit else ""
+                now = f" (now {_fmt(alarm.value, info.decimals)}{unit})"
+            text = alarm.message.lstrip("* ")
+            return [
+                self._record(
+                    alarm,
+                    t,
+                    TransitionKind.CONDITION_ENDED,
+                    f"Condition ended: {text}{now}; latched until acknowledged",
+                )
+            ]
         return [self._clear(alarm, t)]
 
     def _limit_for(self, tracker: _Tracker, priority: Priority) -> float | None:
@@ -517,6 +548,8 @@ class AlarmEngine:
             value=tracker.last_value,
             limit=limit,
             message=self._physio_message(tracker, priority, limit),
+            episode=self._new_episode(t),
+            last_t=t,
         )
         self._alarms[alarm.key] = alarm
         self._sound_again()
@@ -555,6 +588,8 @@ class AlarmEngine:
             value=None,
             limit=None,
             message=f"{priority.marker} {text}: {detail}",
+            episode=self._new_episode(t),
+            last_t=t,
         )
         self._alarms[key] = alarm
         self._sound_again()
@@ -579,6 +614,11 @@ class AlarmEngine:
         message: str,
         by: str | None = None,
     ) -> AlarmTransition:
+        """One transition of ``alarm``'s episode, never stamped before the one before it
+        (a reading stamped on its device's thread may reach the engine after a tick
+        stamped later: its record takes the episode's latest time instead)."""
+        t = max(t, alarm.last_t)
+        alarm.last_t = t
         return AlarmTransition(
             t=t,
             channel=alarm.key[0],
@@ -590,7 +630,15 @@ class AlarmEngine:
             limit=alarm.limit,
             message=message,
             by=by,
+            episode=alarm.episode,
         )
+
+    def _new_episode(self, t: float) -> str:
+        """An id for a new alarm: its start in milliseconds and a count, so ids differ
+        within an engine and between engines (a session resumed after a restart), and a
+        replay of the same readings gives the same ids."""
+        self._episodes += 1
+        return f"{round(t * 1000)}-{self._episodes}"
 
     def _sound_again(self) -> None:
         if self._settings.new_alarm_ends_audio_pause:
