@@ -29,6 +29,7 @@ from kapdesk.domain.alarms import (
     Priority,
     TransitionKind,
 )
+from kapdesk.domain.clock import local_hms
 from kapdesk.domain.readings import INVALID, SENSOR_OFF
 
 RAISED, CLEARED, ESCALATED, CONDITION_ENDED = (
@@ -283,6 +284,45 @@ def test_signal_lost_after_twice_the_expected_interval_and_cleared_by_data():
     assert engine.tick(T0 + 5) == []  # once, not per tick
     [back] = engine.on_reading(reading("spo2", 97, 6))
     assert (back.condition, back.transition) == (Condition.SIGNAL_LOST, CLEARED)
+
+
+def test_no_data_is_timed_in_real_seconds_not_in_accelerated_session_time():
+    """At --speed 60 a strap's frames come 3 session seconds apart (one per 50 ms poll):
+    more than twice its 1 s interval of session time, but only 50 ms of real time."""
+    engine = AlarmEngine(limits(HR_MEDIUM, heart_rate=ChannelTiming(expected_interval_s=1)))
+    speed, out = 60.0, []
+    for k in range(200):  # 10 real seconds
+        real = k * 0.05
+        t = T0 + real * speed
+        out += engine.tick(t, real) + engine.on_reading(
+            reading("heart_rate", 70, t - T0, device="strap"), real
+        )
+    assert out == []
+    # now a real silence: 2 real seconds (120 session seconds) later it is "no data"
+    last_real, last_t = 199 * 0.05, T0 + 199 * 0.05 * speed
+    assert engine.tick(last_t + 1.9 * speed, last_real + 1.9) == []
+    [lost] = engine.tick(last_t + 2.1 * speed, last_real + 2.1)
+    assert (lost.condition, lost.channel, lost.transition) == (
+        Condition.SIGNAL_LOST,
+        "heart_rate",
+        RAISED,
+    )
+    # the message says since when (session time of the last value), never a duration
+    assert lost.message == f"** No data: Heart rate from strap since {local_hms(last_t)}"
+
+
+def test_a_devices_own_no_data_says_since_when_and_is_not_doubled():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, spo2=ChannelTiming(expected_interval_s=1)))
+    engine.on_reading(reading("spo2", 97, 0, device="oxi"))
+    [silent] = engine.device_silent("oxi", T0 + 2.5, "silent for more than 2 s")
+    assert silent.message == (f"** No data: oxi since {local_hms(T0)} (silent for more than 2 s)")
+    assert engine.tick(T0 + 3) == []  # the device's alarm already says it
+    [back] = engine.on_reading(reading("spo2", 97, 4, device="oxi"))
+    assert (back.transition, back.episode) == (CLEARED, silent.episode)
+    # the other way round: the channel noticed first, the device's report adds nothing
+    [lost] = engine.tick(T0 + 6.5)
+    assert lost.channel == "spo2"
+    assert engine.device_silent("oxi", T0 + 6.6) == []
 
 
 def test_nibp_has_no_no_data_alarm():

@@ -2,8 +2,11 @@
 
 Pure and single-threaded: time comes in as arguments (session-clock epoch seconds, as in
 ``Reading.t``), every call returns the transitions it caused, and nothing here sleeps,
-reads a clock or touches Qt. The live wiring is ``kapdesk.alarm_service``; ``kapdesk
-replay`` drives the same engine from a file.
+reads a clock or touches Qt. Silence ("no data") is a matter of the devices' own time,
+not of the session clock that ``--speed`` accelerates: ``on_reading`` and ``tick`` also
+take ``real_t``, real seconds on any monotonic scale (when each reading arrived, when the
+tick runs); without it the session time stands in, which is right at speed 1. The live
+wiring is ``kapdesk.alarm_service``; ``kapdesk replay`` drives the same engine from a file.
 
 Rules, per (channel, condition), one alarm at a time:
 - a continuous channel must stay beyond a limit for the condition delay before it
@@ -12,7 +15,8 @@ Rules, per (channel, condition), one alarm at a time:
   crossing a higher limit, or persisting for the clinic's escalation time, escalates
   it; priority never steps down while the alarm lasts;
 - it ends only once the value is back inside the least severe limit by the hysteresis
-  margin (for the clear delay); a latched alarm then keeps signalling until acknowledged;
+  margin (for the clear delay); a latched alarm then records that its condition ended
+  and keeps signalling until acknowledged;
 - gaps (NaN), ``invalid`` and ``sensor_off`` readings never start or end a
   physiological alarm; ``sensor_off`` and silence raise technical alarms instead.
 """
@@ -34,6 +38,7 @@ from kapdesk.domain.alarms.model import (
     TransitionKind,
 )
 from kapdesk.domain.channels import CHANNELS, Sampling
+from kapdesk.domain.clock import local_hms
 from kapdesk.domain.readings import INVALID, SENSOR_OFF, Reading
 
 #: Slack for comparing float epoch times against delays (1 µs), so a tick that lands
@@ -121,7 +126,12 @@ class AlarmEngine:
         self._baselines: dict[str, float] = {}
         self._trackers: dict[Key, _Tracker] = {}
         self._alarms: dict[Key, _Alarm] = {}
+        #: channel -> session time of its last value (what "no data since" shows)
         self._last_seen: dict[str, float] = {}
+        #: channel -> real time its last value arrived (what "no data" is measured by)
+        self._last_seen_real: dict[str, float] = {}
+        #: device -> session time of its last reading
+        self._device_last_seen: dict[str, float] = {}
         self._channel_device: dict[str, str] = {}
         self._lost_devices: set[str] = set()
         self._audio_paused_until: float | None = None
@@ -203,21 +213,27 @@ class AlarmEngine:
 
     # -- inputs ----------------------------------------------------------------------
 
-    def on_reading(self, reading: Reading) -> list[AlarmTransition]:
-        """Judge one reading as it arrives (never batched per GUI frame)."""
+    def on_reading(self, reading: Reading, real_t: float | None = None) -> list[AlarmTransition]:
+        """Judge one reading as it arrives (never batched per GUI frame).
+
+        ``real_t``: when it arrived, in real seconds (the same scale as ``tick``'s).
+        """
         info = CHANNELS.get(reading.channel)
         if info is None or info.sampling is Sampling.WAVEFORM:
             return []
         t = reading.t
+        real = t if real_t is None else real_t
         self._advance(t)
         ch = reading.channel
         out: list[AlarmTransition] = []
         if reading.device:
             self._channel_device[ch] = reading.device
+            previous = self._device_last_seen.get(reading.device, t)
+            self._device_last_seen[reading.device] = max(previous, t)
             out += self._end_technical((reading.device, Condition.SIGNAL_LOST), t)
         source = reading.device or ch
         if SENSOR_OFF in reading.flags:
-            self._last_seen[ch] = t  # the device is talking: no "no data" on top
+            self._seen(ch, t, real)  # the device is talking: no "no data" on top
             out += self._end_technical((ch, Condition.SIGNAL_LOST), t)
             key = (source, Condition.SENSOR_OFF)
             if key not in self._alarms:
@@ -228,7 +244,7 @@ class AlarmEngine:
         out += self._end_technical((source, Condition.SENSOR_OFF), t)
         finite = math.isfinite(reading.value)
         if finite or INVALID in reading.flags:
-            self._last_seen[ch] = t
+            self._seen(ch, t, real)
             out += self._end_technical((ch, Condition.SIGNAL_LOST), t)
         if not finite or INVALID in reading.flags:
             out += self._gap(ch)
@@ -244,22 +260,28 @@ class AlarmEngine:
                 out += self._on_value(tracker, t, reading.value)
         return out
 
-    def tick(self, t: float) -> list[AlarmTransition]:
-        """Let time pass: condition delays, escalation, clear delays, "no data", pause."""
+    def tick(self, t: float, real_t: float | None = None) -> list[AlarmTransition]:
+        """Let time pass: condition delays, escalation, clear delays, "no data", pause.
+
+        ``t`` is session time; ``real_t`` real seconds (as given to ``on_reading``): a
+        channel is silent when no value arrived for twice its expected interval of real
+        time, however fast the session clock runs.
+        """
         self._advance(t)
+        real = t if real_t is None else real_t
         out: list[AlarmTransition] = []
-        for ch, last in list(self._last_seen.items()):
+        for ch, last_real in list(self._last_seen_real.items()):
             interval = self._limits.expected_interval_for(ch)
-            if interval is None or self._channel_device.get(ch) in self._lost_devices:
+            device = self._channel_device.get(ch)
+            if interval is None or device in self._lost_devices:
                 continue
+            if device is not None and (device, Condition.SIGNAL_LOST) in self._alarms:
+                continue  # the device's own "no data" already says it
             key = (ch, Condition.SIGNAL_LOST)
-            if t - last > 2 * interval + _EPSILON_S and key not in self._alarms:
+            if real - last_real > 2 * interval + _EPSILON_S and key not in self._alarms:
                 out += self._gap(ch)
-                out.append(
-                    self._raise_technical(
-                        key, t, f"{CHANNELS[ch].label}, nothing for {_fmt(t - last, 1)} s"
-                    )
-                )
+                where = CHANNELS[ch].label + (f" from {device}" if device else "")
+                out.append(self._raise_technical(key, t, f"{where} {self._since(ch)}"))
         for tracker in self._trackers.values():
             if (tracker.channel, Condition.SIGNAL_LOST) in self._alarms:
                 continue  # a stale value neither starts nor escalates anything
@@ -283,12 +305,19 @@ class AlarmEngine:
         return out + self._end_technical((device, Condition.SIGNAL_LOST), t)
 
     def device_silent(self, device: str, t: float, detail: str = "") -> list[AlarmTransition]:
-        """The transport says a connected device stopped sending (its own "no data")."""
+        """The transport says a connected device stopped sending (its own "no data",
+        timed by the transport in real time). The message says since when, never for
+        how long: a duration would be stale the moment it is shown."""
         self._advance(t)
         key = (device, Condition.SIGNAL_LOST)
-        if key in self._alarms:
-            return []
-        return [self._raise_technical(key, t, f"{device}{': ' + detail if detail else ''}")]
+        if key in self._alarms or any(
+            self._channel_device.get(ch) == device and (ch, Condition.SIGNAL_LOST) in self._alarms
+            for ch in self._last_seen_real
+        ):
+            return []  # one silence, one alarm: a channel of it already says "no data"
+        last = self._device_last_seen.get(device)
+        text = device if last is None else f"{device} since {local_hms(last)}"
+        return [self._raise_technical(key, t, f"{text}{f' ({detail})' if detail else ''}")]
 
     def technical(
         self, condition: Condition, source: str, t: float, message: str = ""
@@ -416,6 +445,14 @@ class AlarmEngine:
             if limit is not None:
                 out.append((rule.priority, limit))
         return out
+
+    def _seen(self, channel: str, t: float, real_t: float) -> None:
+        self._last_seen[channel] = max(t, self._last_seen.get(channel, t))
+        self._last_seen_real[channel] = max(real_t, self._last_seen_real.get(channel, real_t))
+
+    def _since(self, channel: str) -> str:
+        last = self._last_seen.get(channel)
+        return "" if last is None else f"since {local_hms(last)}"
 
     def _gap(self, channel: str) -> list[AlarmTransition]:
         """No usable value: pending delays restart; alarms stay as they are."""
