@@ -155,6 +155,17 @@ class AlarmService(threading.Thread):
     def set_baseline(self, channel: str, value: float) -> Future[None]:
         return self._call(lambda e: e.set_baseline(channel, value))
 
+    def expect_sources(
+        self, sources: Iterable[str], grace_s: float | None = None
+    ) -> Future[list[AlarmTransition]]:
+        """The sources the running session's protocol expects (none: no session); one
+        missing for ``grace_s`` real seconds raises "No ... source". The future raises
+        ValueError for an unknown source."""
+        names = tuple(sources)
+        return self._call(
+            lambda e: e.expect_sources(names, self._clock(), self._real_clock(), grace_s)
+        )
+
     def report_technical(
         self, condition: Condition, source: str, message: str = ""
     ) -> Future[list[AlarmTransition]]:
@@ -229,7 +240,7 @@ class AlarmService(threading.Thread):
         if status.state is LinkState.DISCONNECTED:
             return engine.device_lost(status.device, status.t, status.detail)
         if status.state is LinkState.CONNECTED:
-            return engine.device_restored(status.device, status.t)
+            return engine.device_restored(status.device, status.t, status.channels)
         if status.state is LinkState.NO_DATA:
             return engine.device_silent(status.device, status.t, status.detail)
         return []  # CONNECTING: still disconnected until CONNECTED

@@ -501,3 +501,59 @@ def test_pause_audio_rejects_a_nonsense_duration():
     with pytest.raises(ValueError, match="audio pause"):
         engine.pause_audio("x", T0, duration_s=-5)
     assert engine.audio_paused_until is None
+
+
+# -- expected sources ---------------------------------------------------------------------
+
+
+def test_an_expected_source_no_device_provides_alarms_after_the_grace_and_clears():
+    engine = AlarmEngine(limits(SPO2_MEDIUM))
+    assert engine.expect_sources(["heart_rate", "spo2", "nibp"], T0, grace_s=10) == []
+    engine.device_restored("strap", T0 + 1, channels=("heart_rate", "rr_interval"))
+    assert engine.tick(T0 + 9.9) == []  # within the grace: monitors are still connecting
+    out = engine.tick(T0 + 10)
+    assert sorted((t.channel, t.condition, t.kind, t.transition) for t in out) == [
+        ("nibp", Condition.NO_SOURCE, AlarmKind.TECHNICAL, RAISED),
+        ("spo2", Condition.NO_SOURCE, AlarmKind.TECHNICAL, RAISED),
+    ]
+    by = {t.channel: t for t in out}
+    assert by["spo2"].message.startswith("** No SpO₂ source: ")
+    assert by["nibp"].message.startswith("** No NIBP source: ")
+    assert engine.tick(T0 + 20) == []  # once, not per tick
+    # an oximeter connects: its link's channels count at once (no reading needed)
+    engine.device_restored("oximeter", T0 + 21, channels=("spo2", "pulse_rate"))
+    [spo2_back] = engine.tick(T0 + 21.05)
+    assert (spo2_back.channel, spo2_back.transition) == ("spo2", CLEARED)
+    assert spo2_back.episode == by["spo2"].episode and spo2_back.t >= by["spo2"].t
+    # the oximeter's link drops: its SpO2 is missing again, after the grace
+    engine.device_lost("oximeter", T0 + 30)
+    assert only(engine.tick(T0 + 30), RAISED) == []  # ticks notice it (every 50 ms live)
+    assert [t.channel for t in only(engine.tick(T0 + 35), RAISED)] == []
+    assert [t.channel for t in only(engine.tick(T0 + 40), RAISED)] == ["spo2"]
+    # a cuff that only ever sent a reading counts (no link status from it)
+    engine.on_reading(reading("nibp_systolic", 120, 41, device="cuff"))
+    assert [t.channel for t in only(engine.tick(T0 + 41), CLEARED)] == ["nibp"]
+    # the session ends: nothing is expected, what was missing clears
+    [done] = engine.expect_sources((), T0 + 50)
+    assert (done.channel, done.transition) == ("spo2", CLEARED)
+    assert [a.condition for a in engine.active_alarms()] == [Condition.DEVICE_DISCONNECTED]
+
+
+def test_a_pulse_rate_provides_heart_rate_and_unknown_sources_are_refused():
+    engine = AlarmEngine(limits(SPO2_MEDIUM))
+    engine.device_restored("oximeter", T0, channels=("spo2", "pulse_rate"))
+    assert engine.expect_sources(["heart_rate"], T0, grace_s=0) == []
+    assert engine.tick(T0 + 5) == []
+    with pytest.raises(ValueError, match="unknown source 'spo3'"):
+        engine.expect_sources(["spo3"], T0 + 6)
+    with pytest.raises(ValueError, match="grace"):
+        engine.expect_sources(["spo2"], T0 + 6, grace_s=-1)
+    assert engine.expected_sources == ("heart_rate",)  # a refused call changes nothing
+
+
+def test_source_grace_is_timed_in_real_seconds():
+    engine = AlarmEngine(limits(SPO2_MEDIUM))
+    engine.expect_sources(["spo2"], T0, real_t=100.0, grace_s=10)
+    assert engine.tick(T0 + 600, 109.0) == []  # 10 min of x60 session time, 9 real s
+    [raised] = engine.tick(T0 + 660, 110.0)
+    assert (raised.channel, raised.condition) == ("spo2", Condition.NO_SOURCE)

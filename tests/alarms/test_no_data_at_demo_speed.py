@@ -68,8 +68,10 @@ def test_streaming_devices_never_say_no_data_and_a_real_silence_does(
         assert session is not None and session.id is not None
         wait_until(
             "the emulated monitors connected",
-            lambda: {e.name for e in rt.devices.entries() if e.state is LinkState.CONNECTED}
-            >= {STRAP, CUFF, OXIMETER},
+            lambda: (
+                {e.name for e in rt.devices.entries() if e.state is LinkState.CONNECTED}
+                >= {STRAP, CUFF, OXIMETER}
+            ),
             timeout=20,
         )
         wait_until(

@@ -24,6 +24,7 @@ Rules, per (channel, condition), one alarm at a time:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kapdesk.domain.alarms.limits import AlarmLimits, AlarmSettings, LimitRule
@@ -36,6 +37,11 @@ from kapdesk.domain.alarms.model import (
     Condition,
     Priority,
     TransitionKind,
+)
+from kapdesk.domain.alarms.sources import (
+    DEFAULT_SOURCE_GRACE_S,
+    source_channels,
+    source_label,
 )
 from kapdesk.domain.channels import CHANNELS, Sampling
 from kapdesk.domain.clock import local_hms
@@ -137,6 +143,16 @@ class AlarmEngine:
         self._audio_paused_until: float | None = None
         self._now: float | None = None
         self._episodes = 0
+        #: expected sources (a running session's protocol), the channels providing each
+        self._expected: dict[str, frozenset[str]] = {}
+        self._source_grace_s = DEFAULT_SOURCE_GRACE_S
+        #: source -> real time since when no connected device provides it
+        self._missing_since: dict[str, float] = {}
+        #: device -> channels it provides (its link's channels and what it sent)
+        self._device_channels: dict[str, set[str]] = {}
+        #: device -> connected, from its link status; a device that only ever sent
+        #: readings (no status) counts as connected
+        self._device_links: dict[str, bool] = {}
         self._rebuild_trackers()
 
     # -- configuration -------------------------------------------------------------
@@ -218,6 +234,11 @@ class AlarmEngine:
 
         ``real_t``: when it arrived, in real seconds (the same scale as ``tick``'s).
         """
+        provides = self._device_channels.get(reading.device)
+        if provides is None:
+            self._device_channels[reading.device] = {reading.channel}
+        elif reading.channel not in provides:
+            provides.add(reading.channel)
         info = CHANNELS.get(reading.channel)
         if info is None or info.sampling is Sampling.WAVEFORM:
             return []
@@ -286,6 +307,7 @@ class AlarmEngine:
             if (tracker.channel, Condition.SIGNAL_LOST) in self._alarms:
                 continue  # a stale value neither starts nor escalates anything
             out += self._evaluate(tracker, t)
+        out += self._check_sources(t, real)
         if self._audio_paused_until is not None and t >= self._audio_paused_until:
             self._audio_paused_until = None
         return out
@@ -293,14 +315,21 @@ class AlarmEngine:
     def device_lost(self, device: str, t: float, detail: str = "") -> list[AlarmTransition]:
         self._advance(t)
         self._lost_devices.add(device)
+        self._device_links[device] = False
         key = (device, Condition.DEVICE_DISCONNECTED)
         if key in self._alarms:
             return []
         return [self._raise_technical(key, t, f"{device}{': ' + detail if detail else ''}")]
 
-    def device_restored(self, device: str, t: float) -> list[AlarmTransition]:
+    def device_restored(
+        self, device: str, t: float, channels: Iterable[str] = ()
+    ) -> list[AlarmTransition]:
+        """The device is connected; ``channels``: what its link provides (a cuff's NIBP
+        counts as a source from the moment it connects, not at its first measurement)."""
         self._advance(t)
         self._lost_devices.discard(device)
+        self._device_links[device] = True
+        self._device_channels.setdefault(device, set()).update(channels)
         out = self._end_technical((device, Condition.DEVICE_DISCONNECTED), t)
         return out + self._end_technical((device, Condition.SIGNAL_LOST), t)
 
@@ -318,6 +347,41 @@ class AlarmEngine:
         last = self._device_last_seen.get(device)
         text = device if last is None else f"{device} since {local_hms(last)}"
         return [self._raise_technical(key, t, f"{text}{f' ({detail})' if detail else ''}")]
+
+    def expect_sources(
+        self,
+        sources: Iterable[str],
+        t: float,
+        real_t: float | None = None,
+        grace_s: float | None = None,
+    ) -> list[AlarmTransition]:
+        """The sources a running session expects (its protocol's), or none (no session).
+
+        From now on, a source that no connected device provides for ``grace_s`` real
+        seconds raises ``no_source``; it clears once a device provides it. Sources no
+        longer expected clear at once. ValueError for an unknown source or a grace that
+        is not a number >= 0.
+        """
+        grace = DEFAULT_SOURCE_GRACE_S if grace_s is None else grace_s
+        if not (math.isfinite(grace) and grace >= 0):
+            raise ValueError(f"source grace must be a number of seconds >= 0, got {grace!r}")
+        expected = {name: frozenset(source_channels(name)) for name in sources}
+        self._advance(t)
+        real = t if real_t is None else real_t
+        out: list[AlarmTransition] = []
+        for name in list(self._expected):
+            if name not in expected:
+                self._missing_since.pop(name, None)
+                out += self._end_technical((name, Condition.NO_SOURCE), t)
+        self._expected = expected
+        self._source_grace_s = grace
+        for name in expected:
+            self._missing_since.setdefault(name, real)  # the grace starts now
+        return out + self._check_sources(t, real)
+
+    @property
+    def expected_sources(self) -> tuple[str, ...]:
+        return tuple(self._expected)
 
     def technical(
         self, condition: Condition, source: str, t: float, message: str = ""
@@ -444,6 +508,33 @@ class AlarmEngine:
             limit = rule.absolute(baseline)
             if limit is not None:
                 out.append((rule.priority, limit))
+        return out
+
+    def _provided(self, channels: frozenset[str]) -> bool:
+        return any(
+            self._device_links.get(device, True) and not channels.isdisjoint(provides)
+            for device, provides in self._device_channels.items()
+        )
+
+    def _check_sources(self, t: float, real_t: float) -> list[AlarmTransition]:
+        out: list[AlarmTransition] = []
+        for name, channels in self._expected.items():
+            key = (name, Condition.NO_SOURCE)
+            if self._provided(channels):
+                self._missing_since.pop(name, None)
+                out += self._end_technical(key, t)
+                continue
+            since = self._missing_since.setdefault(name, real_t)
+            if key not in self._alarms and real_t - since + _EPSILON_S >= self._source_grace_s:
+                label = source_label(name)
+                out.append(
+                    self._raise_technical(
+                        key,
+                        t,
+                        f"the protocol expects {label}; no connected device provides it",
+                        text=f"No {label} source",
+                    )
+                )
         return out
 
     def _seen(self, channel: str, t: float, real_t: float) -> None:
@@ -613,9 +704,12 @@ class AlarmEngine:
         self._sound_again()
         return self._record(alarm, t, TransitionKind.ESCALATED, alarm.message)
 
-    def _raise_technical(self, key: Key, t: float, detail: str) -> AlarmTransition:
+    def _raise_technical(
+        self, key: Key, t: float, detail: str, text: str | None = None
+    ) -> AlarmTransition:
         priority = self._settings.priority_of(key[1])
-        text = _TECHNICAL_TEXT.get(key[1], key[1].value.replace("_", " ").capitalize())
+        if text is None:
+            text = _TECHNICAL_TEXT.get(key[1], key[1].value.replace("_", " ").capitalize())
         alarm = _Alarm(
             key=key,
             kind=AlarmKind.TECHNICAL,
