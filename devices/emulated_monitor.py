@@ -14,6 +14,15 @@ from devices.patient_model import EmulatedPatient
 from kapdesk.domain.readings import SIGNAL_ARTIFACT, Reading
 
 DEVICE_NAME = "emulated-monitor"
+#: Every channel it sends (its link's channels, as a real monitor's profile lists them).
+CHANNELS_SENT = (
+    "heart_rate",
+    "pulse_rate",
+    "spo2",
+    "nibp_systolic",
+    "nibp_diastolic",
+    "nibp_mean",
+)
 
 
 @dataclass

@@ -45,6 +45,7 @@ _TECHNICAL = (
     Condition.DEVICE_DISCONNECTED,
     Condition.RECORDING_FAILED,
     Condition.AUDIO_UNAVAILABLE,
+    Condition.NO_SOURCE,
 )
 
 

@@ -7,6 +7,11 @@ ticks the engine every 50 ms so condition delays end on time even when a channel
 quiet, and hands each transition to listeners (recorder, GUI adapter) on its own
 thread: a Qt listener must forward it with a queued signal. Staff actions (acknowledge,
 pause audio, change a limit) are queued too, so only this thread touches the engine.
+
+Two clocks: the session clock stamps what is recorded (and runs ``--speed`` times fast in
+demo mode); the real monotonic clock times silence. Each reading is given its real arrival
+time when it is queued, and every tick passes the real time too, so "no data" means a
+device silent for so many real seconds whatever the demo speed.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ Clock = Callable[[], float]
 #: How often the engine is ticked; the project's target is a transition within 100 ms
 #: of a delay expiring.
 TICK_S = 0.05
+#: At most this many queued items are judged before a tick that is due.
+MAX_DRAIN = 10_000
 
 
 def anchored_clock() -> Clock:
@@ -51,6 +58,12 @@ def anchored_clock() -> Clock:
     wall0 = time.time()
     mono0 = time.monotonic()
     return lambda: wall0 + (time.monotonic() - mono0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    reading: Reading
+    real_t: float  # monotonic seconds when the hub handed it over
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +85,16 @@ class AlarmService(threading.Thread):
         listeners: Iterable[TransitionListener] = (),
         clock: Clock | None = None,
         tick_s: float = TICK_S,
+        real_clock: Clock = time.monotonic,
     ) -> None:
+        """``clock``: the session clock (stamps); ``real_clock``: real seconds on a
+        monotonic scale (times silence)."""
         super().__init__(name="alarm-service", daemon=True)
         self._engine = engine
         self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._listeners: list[TransitionListener] = list(listeners)
         self._clock = clock if clock is not None else anchored_clock()
+        self._real_clock = real_clock
         self._tick_s = tick_s
         self._active: tuple[AlarmState, ...] = ()
         self._audio = AudioState(None, None)
@@ -95,7 +112,7 @@ class AlarmService(threading.Thread):
 
     def submit_reading(self, reading: Reading) -> None:
         if not self._stopping:  # the hub has no unsubscribe: don't queue into a dead thread
-            self._inbox.put(reading)
+            self._inbox.put(_Arrival(reading, self._real_clock()))
 
     def submit_status(self, status: DeviceStatus) -> None:
         if not self._stopping:
@@ -137,6 +154,17 @@ class AlarmService(threading.Thread):
 
     def set_baseline(self, channel: str, value: float) -> Future[None]:
         return self._call(lambda e: e.set_baseline(channel, value))
+
+    def expect_sources(
+        self, sources: Iterable[str], grace_s: float | None = None
+    ) -> Future[list[AlarmTransition]]:
+        """The sources the running session's protocol expects (none: no session); one
+        missing for ``grace_s`` real seconds raises "No ... source". The future raises
+        ValueError for an unknown source."""
+        names = tuple(sources)
+        return self._call(
+            lambda e: e.expect_sources(names, self._clock(), self._real_clock(), grace_s)
+        )
 
     def report_technical(
         self, condition: Condition, source: str, message: str = ""
@@ -180,7 +208,17 @@ class AlarmService(threading.Thread):
             if item is not None:
                 self._handle(item)
             if time.monotonic() >= next_tick:
-                self._emit(self._engine.tick(self._clock()))
+                # judge what arrived before this tick first, so a backlog never looks
+                # like silence
+                for _ in range(MAX_DRAIN):
+                    try:
+                        item = self._inbox.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        return
+                    self._handle(item)
+                self._emit(self._engine.tick(self._clock(), self._real_clock()))
                 self._publish_state()
                 next_tick += self._tick_s
                 if next_tick < time.monotonic():  # fell behind (suspend): don't burst
@@ -188,8 +226,8 @@ class AlarmService(threading.Thread):
 
     def _handle(self, item: object) -> None:
         try:
-            if isinstance(item, Reading):
-                self._emit(self._engine.on_reading(item))
+            if isinstance(item, _Arrival):
+                self._emit(self._engine.on_reading(item.reading, item.real_t))
             elif isinstance(item, DeviceStatus):
                 self._emit(self._status(item))
             elif isinstance(item, _Command):
@@ -202,7 +240,7 @@ class AlarmService(threading.Thread):
         if status.state is LinkState.DISCONNECTED:
             return engine.device_lost(status.device, status.t, status.detail)
         if status.state is LinkState.CONNECTED:
-            return engine.device_restored(status.device, status.t)
+            return engine.device_restored(status.device, status.t, status.channels)
         if status.state is LinkState.NO_DATA:
             return engine.device_silent(status.device, status.t, status.detail)
         return []  # CONNECTING: still disconnected until CONNECTED

@@ -27,9 +27,16 @@ from kapdesk.alarm_limits import (
 )
 from kapdesk.alarm_service import AlarmService
 from kapdesk.demo import DemoScript, demo_patient, emulated_patient
-from kapdesk.domain.alarms import AlarmEngine, AlarmSettings, Condition
+from kapdesk.domain.alarms import (
+    DEFAULT_EXPECTED_SOURCES,
+    DEFAULT_SOURCE_GRACE_S,
+    AlarmEngine,
+    AlarmSettings,
+    Condition,
+)
 from kapdesk.domain.clock import SessionClock
 from kapdesk.domain.session import SessionEvent
+from kapdesk.protocols import ProtocolFileError, protocol_set
 from kapdesk.session_controller import SessionController
 from kapdesk.storage.recorder import Recorder
 from kapdesk.trends import TrendStore
@@ -101,7 +108,10 @@ class Runtime:
             self.alarms.set_baseline(str(event.data["channel"]), float(event.data["value"]))
         elif event.kind in ("session_started", "session_resumed"):
             session = self.controller.session
-            if session is not None and session.protocol != self.protocol:
+            if session is None:
+                return
+            self._expect_sources(session.protocol)
+            if session.protocol != self.protocol:
                 try:
                     limits = load_protocol_alarms(find_protocol(session.protocol)).limits
                 except AlarmConfigError as exc:  # keep the limits in force; say why
@@ -109,6 +119,19 @@ class Runtime:
                     return
                 self.protocol = session.protocol
                 self.alarms.replace_limits(limits)
+        elif event.kind in ("session_completed", "session_aborted"):
+            self.alarms.expect_sources(())  # no session, no source to miss
+
+    def _expect_sources(self, protocol: str) -> None:
+        """The running session's protocol names the sources it needs (SpO2, NIBP ...);
+        a protocol file that cannot be read leaves the defaults, never no check at all."""
+        try:
+            p = protocol_set(protocol).protocol
+        except (ProtocolFileError, ValueError) as exc:
+            log.warning("expected sources are the defaults: %s", exc)
+            self.alarms.expect_sources(DEFAULT_EXPECTED_SOURCES, DEFAULT_SOURCE_GRACE_S)
+            return
+        self.alarms.expect_sources(p.expected_sources, p.source_grace_s)
 
     def start_demo(self, seed: int = 1, devices: str = "emulated") -> None:
         """Demo patient, emulated monitors, and the scripted session.

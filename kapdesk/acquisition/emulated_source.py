@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from devices.emulated_monitor import EmulatedMonitor
+from devices.emulated_monitor import CHANNELS_SENT, EmulatedMonitor
 from kapdesk.acquisition.ingest import DeviceStatus, IngestHub, LinkState
 from kapdesk.domain.clock import SessionClock
 
@@ -45,7 +45,9 @@ class EmulatedSource:
 
     def _run(self) -> None:
         name = "emulated-monitor"
-        self.hub.report_status(DeviceStatus(name, LinkState.CONNECTED, self.clock.now()))
+        self.hub.report_status(
+            DeviceStatus(name, LinkState.CONNECTED, self.clock.now(), channels=CHANNELS_SENT)
+        )
         while not self._stop.wait(self.period):
             t1 = self.clock.elapsed()
             for ts, reading in self.monitor.readings_between(self._t, t1):

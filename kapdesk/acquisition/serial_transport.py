@@ -242,7 +242,9 @@ class SerialMonitorConnection:
                     bad = self.counters.malformed_frames
                     self._set_state(
                         LinkState.NO_DATA,
-                        f"no reading for {now - quiet_since:.1f} s ({bad} malformed frames)",
+                        # the rule, not the measured silence: a frozen duration beside
+                        # a live one on screen reads as a contradiction
+                        f"silent for more than {self.no_data_after_s:g} s ({bad} malformed frames)",
                     )
                     if not self._ask_again(port):
                         return delivered

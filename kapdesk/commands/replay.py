@@ -2,7 +2,9 @@
 
 Same engine, same limits as a live session, with the readings' own times as the clock,
 so the output is deterministic and can be compared with a session export's ``alarms``
-list (one ``AlarmTransition.to_dict()`` per line).
+list (one ``AlarmTransition.to_dict()`` per line). Silence is timed in real seconds, as
+live: an export made at ``--speed N`` (its ``session.clock_speed``) has its times divided
+by N for that.
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from kapdesk.domain.clock import parse_iso_utc
 from kapdesk.domain.readings import Reading
 
 EXIT_BAD_INPUT = 2
-PRINTED = frozenset({TransitionKind.RAISED, TransitionKind.ESCALATED, TransitionKind.CLEARED})
+PRINTED = frozenset(
+    {
+        TransitionKind.RAISED,
+        TransitionKind.ESCALATED,
+        TransitionKind.CONDITION_ENDED,
+        TransitionKind.CONDITION_RETURNED,
+        TransitionKind.CLEARED,
+    }
+)
 CSV_COLUMNS = ("time", "channel", "value", "unit")
 
 
@@ -100,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         protocol = load_protocol_alarms(find_protocol(args.protocol))
         settings = _settings(args.clinic)
-        steps = load_steps(args.file)
+        steps, speed = load_replay(args.file)
     except (AlarmConfigError, ReplayInputError) as e:
         print(f"kapdesk replay: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -116,12 +126,13 @@ def run(args: argparse.Namespace) -> int:
                 engine.set_baseline(step.channel, step.value)
             continue
         last_t = step.t
-        transitions = engine.tick(step.t) + engine.on_reading(step)
+        real_t = step.t / speed  # the devices' own time, as the live engine measured it
+        transitions = engine.tick(step.t, real_t) + engine.on_reading(step, real_t)
         for tr in transitions:
             if tr.transition in PRINTED:
                 out.write(json.dumps(tr.to_dict(), ensure_ascii=False) + "\n")
     if last_t is not None:
-        for tr in engine.tick(last_t):
+        for tr in engine.tick(last_t, last_t / speed):
             if tr.transition in PRINTED:
                 out.write(json.dumps(tr.to_dict(), ensure_ascii=False) + "\n")
     out.flush()
@@ -137,6 +148,12 @@ def _settings(path: Path | None) -> AlarmSettings:
 
 def load_steps(path: Path) -> list[Step]:
     """Readings and baselines from a file, in time order (file order within one time)."""
+    return load_replay(path)[0]
+
+
+def load_replay(path: Path) -> tuple[list[Step], float]:
+    """The steps, and the clock speed they were recorded at (an export's
+    ``session.clock_speed``; 1 for a CSV)."""
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -145,12 +162,28 @@ def load_steps(path: Path) -> list[Step]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ReplayInputError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    speed = 1.0
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
-        steps = list(_json_steps(path, text))
+        doc = _json_doc(path, text)
+        steps = list(_json_steps(path, doc))
+        speed = _clock_speed(path, doc)
     else:
         steps = list(_csv_steps(path, text))
     order = {Baseline: 0, Reading: 1}
-    return [s for _, _, _, s in sorted((s.t, order[type(s)], i, s) for i, s in enumerate(steps))]
+    ordered = [s for _, _, _, s in sorted((s.t, order[type(s)], i, s) for i, s in enumerate(steps))]
+    return ordered, speed
+
+
+def _clock_speed(path: Path, doc: dict[str, Any]) -> float:
+    session = doc.get("session")
+    speed = session.get("clock_speed", 1.0) if isinstance(session, dict) else 1.0
+    if speed is None:
+        return 1.0
+    if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
+        raise ReplayInputError(f"{path}: session.clock_speed must be a number > 0, got {speed!r}")
+    if not math.isfinite(speed):
+        raise ReplayInputError(f"{path}: session.clock_speed must be finite, got {speed!r}")
+    return float(speed)
 
 
 def parse_time(text: str) -> float:
@@ -230,13 +263,17 @@ def _csv_reading(row: list[str], col: dict[str, int]) -> Reading:
     )
 
 
-def _json_steps(path: Path, text: str) -> Iterator[Step]:
+def _json_doc(path: Path, text: str) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise ReplayInputError(f"{path}: line {e.lineno} column {e.colno}: {e.msg}") from None
     if not isinstance(doc, dict):
         raise ReplayInputError(f"{path}: expected a session export object")
+    return doc
+
+
+def _json_steps(path: Path, doc: dict[str, Any]) -> Iterator[Step]:
     fmt = doc.get("format")
     if fmt is not None and fmt != "kapdesk-session":
         raise ReplayInputError(f"{path}: format {fmt!r} is not a kapdesk-session export")

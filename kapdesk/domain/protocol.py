@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kapdesk.domain import config_errors as cf
+from kapdesk.domain.alarms.sources import (
+    DEFAULT_EXPECTED_SOURCES,
+    DEFAULT_SOURCE_GRACE_S,
+    source_channels,
+)
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.checklist import Gate, gates_from
 from kapdesk.domain.config_errors import ConfigError
@@ -47,6 +52,9 @@ class Protocol:
     checklist: tuple[Gate, ...]
     discharge: DischargeCriteria
     continuous: tuple[str, ...] = ("spo2", "heart_rate")
+    #: sources a running session needs a connected device for ("No SpO₂ source" otherwise)
+    expected_sources: tuple[str, ...] = DEFAULT_EXPECTED_SOURCES
+    source_grace_s: float = DEFAULT_SOURCE_GRACE_S
     eye_mask_check_in_min: float | None = 15.0
     description: str = ""
 
@@ -94,13 +102,24 @@ def protocol_from_mapping(data: Mapping[str, Any]) -> Protocol:
     cf.only(
         monitoring,
         "monitoring",
-        {"continuous", "stable_systolic_mmhg", "stable_diastolic_mmhg", "stable_consecutive"},
+        {
+            "continuous",
+            "stable_systolic_mmhg",
+            "stable_diastolic_mmhg",
+            "stable_consecutive",
+            "expected_sources",
+            "source_grace_s",
+        },
     )
     continuous = cf.strings(monitoring, "monitoring", "continuous")
     for i, ch in enumerate(continuous):
         if ch not in CHANNELS:
             known = ", ".join(CHANNELS)
             raise ConfigError(f"monitoring.continuous[{i}]", f"unknown channel {ch!r} ({known})")
+    expected = _expected_sources(monitoring)
+    grace = cf.number(monitoring, "monitoring", "source_grace_s", default=DEFAULT_SOURCE_GRACE_S)
+    if grace < 0:
+        raise ConfigError("monitoring.source_grace_s", f"must be a number >= 0, got {grace:g}")
     checks = checks_from(cf.tables(data, "", "checks"))
     if any(c.until_stable for c in checks) and not any(c.kind is CheckKind.BP for c in checks):
         raise ConfigError("checks", "until_stable needs a blood-pressure check")
@@ -121,9 +140,27 @@ def protocol_from_mapping(data: Mapping[str, Any]) -> Protocol:
             cf.table(data, "", "discharge", required=True), observation_min * 60
         ),
         continuous=tuple(continuous),
+        expected_sources=expected,
+        source_grace_s=grace,
         eye_mask_check_in_min=eye_mask,
         description=str(session.get("description", "")).strip(),
     )
+
+
+def _expected_sources(monitoring: Mapping[str, Any]) -> tuple[str, ...]:
+    """``[monitoring] expected_sources``: channel names or groups (``nibp``); absent means
+    the default, ``[]`` means none (no "No ... source" alarm)."""
+    if "expected_sources" not in monitoring:
+        return DEFAULT_EXPECTED_SOURCES
+    names = cf.strings(monitoring, "monitoring", "expected_sources")
+    for i, name in enumerate(names):
+        try:
+            source_channels(name)
+        except ValueError as e:
+            raise ConfigError(f"monitoring.expected_sources[{i}]", str(e)) from None
+    if len(set(names)) != len(names):
+        raise ConfigError("monitoring.expected_sources", f"a source is named twice: {names}")
+    return tuple(names)
 
 
 def _phases(raw_items: list[Any]) -> tuple[Phase, ...]:

@@ -78,7 +78,7 @@ def _header(engine: Engine, session_id: int) -> dict[str, Any]:
             s.scalars(
                 select(AlarmRow)
                 .where(AlarmRow.session_id == session_id)
-                .order_by(AlarmRow.t, AlarmRow.id)
+                .order_by(AlarmRow.t, AlarmRow.id)  # id: the engine's own order within a t
             )
         )
         return {
@@ -105,7 +105,9 @@ def _header(engine: Engine, session_id: int) -> dict[str, Any]:
                 {"t": iso_utc(e.t), "kind": e.kind, "phase": e.phase, "data": e.data}
                 for e in events
             ],
-            "alarms": [a.data | {"t": iso_utc(a.t)} for a in alarms],
+            # the column, not the JSON, for the episode: records made before it existed
+            # got theirs from migration 0003
+            "alarms": [a.data | {"t": iso_utc(a.t), "episode": a.episode} for a in alarms],
         }
 
 

@@ -77,10 +77,13 @@ class ReadingRow(Base):
 
 
 class AlarmRow(Base):
-    """One alarm transition (raised, escalated, acknowledged, cleared...)."""
+    """One alarm transition (raised, escalated, condition ended, acknowledged, cleared...)."""
 
     __tablename__ = "alarms"
-    __table_args__ = (Index("ix_alarms_session_t", "session_id", "t"),)
+    __table_args__ = (
+        Index("ix_alarms_session_t", "session_id", "t"),
+        Index("ix_alarms_session_episode", "session_id", "episode"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
@@ -91,4 +94,7 @@ class AlarmRow(Base):
     condition: Mapped[str] = mapped_column(String(50))
     transition: Mapped[str] = mapped_column(String(20))
     value: Mapped[float | None] = mapped_column(Float)
+    #: the alarm this transition belongs to (raised ... cleared); None for limit changes
+    #: and audio pauses (migration 0003)
+    episode: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the full record

@@ -195,6 +195,9 @@ class Recorder:
                                     str(rec.get("transition", "")), _ALARM_LEN["transition"]
                                 ),
                                 value=rec.get("value"),
+                                episode=_clip(
+                                    _text_or_none(rec.get("episode")), _ALARM_LEN["episode"]
+                                ),
                                 data=dict(rec),
                             )
                         )
@@ -247,6 +250,10 @@ S = TypeVar("S", str, str | None)
 def _clip(value: S, length: int) -> S:
     """``value`` cut to ``length`` characters (the alarm's JSON record keeps it whole)."""
     return value[:length] if value is not None else value
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _reading_row(session_id: int | None, r: Reading) -> dict[str, Any]:

@@ -38,7 +38,10 @@ def local_time(t: float) -> str:
 
 def alarm_text(a: AlarmState) -> str:
     ack = f"  (ack. {a.acknowledged_by})" if a.acknowledged_by else ""
-    latched = "  [latched]" if a.latched else ""
+    latched = ""
+    if a.latched:
+        ended = a.condition_ended_at
+        latched = f"  [latched: ended {local_time(ended)}]" if ended is not None else "  [latched]"
     # The engine's messages already start with the priority marker (*** / ** / *).
     message = a.message if a.message.startswith("*") else f"{a.priority.marker} {a.message}"
     return f"{message}{latched}{ack}"
@@ -222,8 +225,19 @@ class AlarmList(QListWidget):
             self.addItem(f"No {self.kind.value} alarms")
 
 
+def log_line(tr: AlarmTransition) -> str:
+    """One transition as the alarm log shows it: local time, what happened, the message;
+    the episode id ties an alarm's raise, condition end and clear together."""
+    value = "" if tr.value is None else f"  value {tr.value:g}"
+    who = f"  by {tr.by}" if tr.by else ""
+    episode = f"  [#{tr.episode}]" if tr.episode else ""
+    what = tr.transition.value.replace("_", " ")
+    return f"{local_time(tr.t)}  {what:<18} {tr.kind.value:<13} {tr.message}{value}{who}{episode}"
+
+
 class AlarmLog(QListWidget):
-    """Every transition, newest first: raised, escalated, acknowledged (by whom), cleared."""
+    """Every transition, newest first: raised, escalated, condition ended (latched),
+    acknowledged (by whom), cleared."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -233,12 +247,7 @@ class AlarmLog(QListWidget):
         recolour_by_priority(self, t)
 
     def add_transition(self, tr: AlarmTransition) -> None:
-        value = "" if tr.value is None else f"  value {tr.value:g}"
-        who = f"  by {tr.by}" if tr.by else ""
-        item = QListWidgetItem(
-            f"{local_time(tr.t)}  {tr.transition.value:<12} {tr.kind.value:<13}"
-            f" {tr.message}{value}{who}"
-        )
+        item = QListWidgetItem(log_line(tr))
         item.setForeground(QColor(theme.active().alarm_text[tr.priority.value]))
         item.setData(Qt.ItemDataRole.UserRole, tr)
         item.setData(PRIORITY_ROLE, tr.priority.value)

@@ -29,12 +29,14 @@ from kapdesk.domain.alarms import (
     Priority,
     TransitionKind,
 )
+from kapdesk.domain.clock import local_hms
 from kapdesk.domain.readings import INVALID, SENSOR_OFF
 
-RAISED, CLEARED, ESCALATED = (
+RAISED, CLEARED, ESCALATED, CONDITION_ENDED = (
     TransitionKind.RAISED,
     TransitionKind.CLEARED,
     TransitionKind.ESCALATED,
+    TransitionKind.CONDITION_ENDED,
 )
 
 
@@ -123,16 +125,56 @@ def test_non_latching_alarm_clears_when_the_condition_ends():
 def test_latching_alarm_keeps_signalling_until_acknowledged():
     engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=True))
     out = feed(engine, "spo2", [90, 97, 97])
-    assert [t.transition for t in out] == [RAISED]
+    assert [t.transition for t in out] == [RAISED, CONDITION_ENDED]
+    raised, ended = out
+    assert ended.t == T0 + 1  # when the value came back: how long it lasted is answerable
+    assert ended.value == 97
+    assert ended.episode == raised.episode and raised.episode
+    assert ended.message.startswith("Condition ended: SpO₂ 90 % < 92 (now 97 %)")
     [state] = engine.active_alarms()
     assert state.latched and state.audible
+    assert state.condition_ended_at == T0 + 1
+    assert state.episode == raised.episode
     assert engine.audio_state().sounding is Priority.MEDIUM
     acked = engine.acknowledge("RN Jones", T0 + 5)
-    assert [(t.transition, t.by) for t in acked] == [
-        (TransitionKind.ACKNOWLEDGED, "RN Jones"),
-        (CLEARED, None),
+    assert [(t.transition, t.by, t.t, t.episode) for t in acked] == [
+        (TransitionKind.ACKNOWLEDGED, "RN Jones", T0 + 5, raised.episode),
+        (CLEARED, None, T0 + 5, raised.episode),  # the signal ends when acknowledged
     ]
     assert engine.active_alarms() == []
+
+
+def test_unlatched_alarm_records_no_separate_condition_end():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=False))
+    out = feed(engine, "spo2", [90, 97])
+    assert [t.transition for t in out] == [RAISED, CLEARED]
+    assert out[1].t == T0 + 1 and out[0].episode == out[1].episode
+
+
+def test_each_alarm_episode_has_its_own_id():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, HR_MEDIUM, delay_s=0), settings(latching=False))
+    out = feed(engine, "spo2", [90, 97, 90, 97]) + feed(engine, "heart_rate", [130], start=5)
+    assert [t.transition for t in out] == [RAISED, CLEARED, RAISED, CLEARED, RAISED]
+    ids = [t.episode for t in out]
+    assert ids[0] == ids[1] and ids[2] == ids[3]
+    assert len({ids[0], ids[2], ids[4]}) == 3
+    assert None not in ids
+    # the same readings give the same ids (replay reproduces the live record)
+    again = AlarmEngine(limits(SPO2_MEDIUM, HR_MEDIUM, delay_s=0), settings(latching=False))
+    out2 = feed(again, "spo2", [90, 97, 90, 97]) + feed(again, "heart_rate", [130], start=5)
+    assert [t.episode for t in out2] == ids
+
+
+def test_a_clear_is_never_stamped_before_its_raise():
+    """A reading stamped on its device's thread can reach the engine after a tick that
+    was stamped later; its records take the episode's latest time."""
+    engine = AlarmEngine(limits(SPO2_MEDIUM, spo2=ChannelTiming(expected_interval_s=1)))
+    engine.on_reading(reading("spo2", 97, 0))
+    [lost] = engine.tick(T0 + 3.0)
+    [back] = engine.on_reading(reading("spo2", 97, 2.5))  # stamped before the raise
+    assert (lost.transition, back.transition) == (RAISED, CLEARED)
+    assert back.episode == lost.episode
+    assert back.t >= lost.t
 
 
 def test_latched_alarm_acknowledged_while_present_clears_when_condition_ends():
@@ -242,6 +284,45 @@ def test_signal_lost_after_twice_the_expected_interval_and_cleared_by_data():
     assert engine.tick(T0 + 5) == []  # once, not per tick
     [back] = engine.on_reading(reading("spo2", 97, 6))
     assert (back.condition, back.transition) == (Condition.SIGNAL_LOST, CLEARED)
+
+
+def test_no_data_is_timed_in_real_seconds_not_in_accelerated_session_time():
+    """At --speed 60 a strap's frames come 3 session seconds apart (one per 50 ms poll):
+    more than twice its 1 s interval of session time, but only 50 ms of real time."""
+    engine = AlarmEngine(limits(HR_MEDIUM, heart_rate=ChannelTiming(expected_interval_s=1)))
+    speed, out = 60.0, []
+    for k in range(200):  # 10 real seconds
+        real = k * 0.05
+        t = T0 + real * speed
+        out += engine.tick(t, real) + engine.on_reading(
+            reading("heart_rate", 70, t - T0, device="strap"), real
+        )
+    assert out == []
+    # now a real silence: 2 real seconds (120 session seconds) later it is "no data"
+    last_real, last_t = 199 * 0.05, T0 + 199 * 0.05 * speed
+    assert engine.tick(last_t + 1.9 * speed, last_real + 1.9) == []
+    [lost] = engine.tick(last_t + 2.1 * speed, last_real + 2.1)
+    assert (lost.condition, lost.channel, lost.transition) == (
+        Condition.SIGNAL_LOST,
+        "heart_rate",
+        RAISED,
+    )
+    # the message says since when (session time of the last value), never a duration
+    assert lost.message == f"** No data: Heart rate from strap since {local_hms(last_t)}"
+
+
+def test_a_devices_own_no_data_says_since_when_and_is_not_doubled():
+    engine = AlarmEngine(limits(SPO2_MEDIUM, spo2=ChannelTiming(expected_interval_s=1)))
+    engine.on_reading(reading("spo2", 97, 0, device="oxi"))
+    [silent] = engine.device_silent("oxi", T0 + 2.5, "silent for more than 2 s")
+    assert silent.message == (f"** No data: oxi since {local_hms(T0)} (silent for more than 2 s)")
+    assert engine.tick(T0 + 3) == []  # the device's alarm already says it
+    [back] = engine.on_reading(reading("spo2", 97, 4, device="oxi"))
+    assert (back.transition, back.episode) == (CLEARED, silent.episode)
+    # the other way round: the channel noticed first, the device's report adds nothing
+    [lost] = engine.tick(T0 + 6.5)
+    assert lost.channel == "spo2"
+    assert engine.device_silent("oxi", T0 + 6.6) == []
 
 
 def test_nibp_has_no_no_data_alarm():
@@ -372,6 +453,7 @@ def test_transition_dict_is_json_ready_with_utc_time():
         "limit": 88.0,
         "message": "*** SpO₂ 86 % < 88",
         "by": None,
+        "episode": "1795957200000-1",
     }
     assert AlarmTransition.from_dict(d) == raised
 
@@ -391,8 +473,16 @@ def test_time_escalation_keeps_the_crossed_limit_in_its_message():
 def test_latched_condition_that_returns_is_the_same_alarm():
     engine = AlarmEngine(limits(SPO2_MEDIUM, delay_s=0), settings(latching=True))
     out = feed(engine, "spo2", [90, 97, 90, 97])
-    assert [t.transition for t in out] == [RAISED]
-    assert len(engine.active_alarms()) == 1
+    assert [t.transition for t in out] == [
+        RAISED,
+        CONDITION_ENDED,
+        TransitionKind.CONDITION_RETURNED,
+        CONDITION_ENDED,
+    ]
+    assert [t.t for t in out] == [T0, T0 + 1, T0 + 2, T0 + 3]
+    assert len({t.episode for t in out}) == 1
+    [state] = engine.active_alarms()
+    assert state.latched and state.condition_ended_at == T0 + 3
 
 
 def test_acknowledge_can_target_one_condition():
@@ -411,3 +501,59 @@ def test_pause_audio_rejects_a_nonsense_duration():
     with pytest.raises(ValueError, match="audio pause"):
         engine.pause_audio("x", T0, duration_s=-5)
     assert engine.audio_paused_until is None
+
+
+# -- expected sources ---------------------------------------------------------------------
+
+
+def test_an_expected_source_no_device_provides_alarms_after_the_grace_and_clears():
+    engine = AlarmEngine(limits(SPO2_MEDIUM))
+    assert engine.expect_sources(["heart_rate", "spo2", "nibp"], T0, grace_s=10) == []
+    engine.device_restored("strap", T0 + 1, channels=("heart_rate", "rr_interval"))
+    assert engine.tick(T0 + 9.9) == []  # within the grace: monitors are still connecting
+    out = engine.tick(T0 + 10)
+    assert sorted((t.channel, t.condition, t.kind, t.transition) for t in out) == [
+        ("nibp", Condition.NO_SOURCE, AlarmKind.TECHNICAL, RAISED),
+        ("spo2", Condition.NO_SOURCE, AlarmKind.TECHNICAL, RAISED),
+    ]
+    by = {t.channel: t for t in out}
+    assert by["spo2"].message.startswith("** No SpO₂ source: ")
+    assert by["nibp"].message.startswith("** No NIBP source: ")
+    assert engine.tick(T0 + 20) == []  # once, not per tick
+    # an oximeter connects: its link's channels count at once (no reading needed)
+    engine.device_restored("oximeter", T0 + 21, channels=("spo2", "pulse_rate"))
+    [spo2_back] = engine.tick(T0 + 21.05)
+    assert (spo2_back.channel, spo2_back.transition) == ("spo2", CLEARED)
+    assert spo2_back.episode == by["spo2"].episode and spo2_back.t >= by["spo2"].t
+    # the oximeter's link drops: its SpO2 is missing again, after the grace
+    engine.device_lost("oximeter", T0 + 30)
+    assert only(engine.tick(T0 + 30), RAISED) == []  # ticks notice it (every 50 ms live)
+    assert [t.channel for t in only(engine.tick(T0 + 35), RAISED)] == []
+    assert [t.channel for t in only(engine.tick(T0 + 40), RAISED)] == ["spo2"]
+    # a cuff that only ever sent a reading counts (no link status from it)
+    engine.on_reading(reading("nibp_systolic", 120, 41, device="cuff"))
+    assert [t.channel for t in only(engine.tick(T0 + 41), CLEARED)] == ["nibp"]
+    # the session ends: nothing is expected, what was missing clears
+    [done] = engine.expect_sources((), T0 + 50)
+    assert (done.channel, done.transition) == ("spo2", CLEARED)
+    assert [a.condition for a in engine.active_alarms()] == [Condition.DEVICE_DISCONNECTED]
+
+
+def test_a_pulse_rate_provides_heart_rate_and_unknown_sources_are_refused():
+    engine = AlarmEngine(limits(SPO2_MEDIUM))
+    engine.device_restored("oximeter", T0, channels=("spo2", "pulse_rate"))
+    assert engine.expect_sources(["heart_rate"], T0, grace_s=0) == []
+    assert engine.tick(T0 + 5) == []
+    with pytest.raises(ValueError, match="unknown source 'spo3'"):
+        engine.expect_sources(["spo3"], T0 + 6)
+    with pytest.raises(ValueError, match="grace"):
+        engine.expect_sources(["spo2"], T0 + 6, grace_s=-1)
+    assert engine.expected_sources == ("heart_rate",)  # a refused call changes nothing
+
+
+def test_source_grace_is_timed_in_real_seconds():
+    engine = AlarmEngine(limits(SPO2_MEDIUM))
+    engine.expect_sources(["spo2"], T0, real_t=100.0, grace_s=10)
+    assert engine.tick(T0 + 600, 109.0) == []  # 10 min of x60 session time, 9 real s
+    [raised] = engine.tick(T0 + 660, 110.0)
+    assert (raised.channel, raised.condition) == ("spo2", Condition.NO_SOURCE)

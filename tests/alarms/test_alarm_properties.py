@@ -88,17 +88,37 @@ def test_each_alarm_is_raised_then_escalated_upwards_then_cleared(seq, latching)
     )
     _, out = run(engine, "heart_rate", seq, "/min")
     state: dict[tuple[str, str], Priority] = {}
+    episode: dict[tuple[str, str], str] = {}
+    ended: dict[tuple[str, str], bool] = {}
+    last_t: dict[tuple[str, str], float] = {}
+    seen_episodes: set[str] = set()
     for tr in out:
         key = (tr.channel, tr.condition.value)
         if tr.transition is RAISED:
             assert key not in state
             state[key] = tr.priority
-        elif tr.transition is ESCALATED:
+            assert tr.episode is not None and tr.episode not in seen_episodes
+            seen_episodes.add(tr.episode)
+            episode[key], ended[key] = tr.episode, False
+        else:
+            assert tr.episode == episode[key]  # every later record names its raise
+            assert tr.t >= last_t[key]
+        last_t[key] = tr.t
+        if tr.transition is ESCALATED:
             assert tr.priority.rank > state[key].rank
             state[key] = tr.priority
+        elif tr.transition is TransitionKind.CONDITION_ENDED:
+            assert latching and not ended[key]  # only a latched alarm outlives its condition
+            ended[key] = True
+        elif tr.transition is TransitionKind.CONDITION_RETURNED:
+            assert ended[key]
+            ended[key] = False
         elif tr.transition is CLEARED:
+            assert not ended[key]  # no acknowledgement here: latched alarms never clear
             assert tr.priority is state.pop(key)
     assert {(s.channel, s.condition.value) for s in engine.active_alarms()} == set(state)
+    for s in engine.active_alarms():
+        assert s.latched == ended[(s.channel, s.condition.value)]
 
 
 @settings(max_examples=100, deadline=None)

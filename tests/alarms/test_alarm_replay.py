@@ -61,8 +61,11 @@ def test_epoch_times_and_iso_times_replay_the_same(tmp_path, capsys, clinic):
     iso_run = replay(capsys, str(spo2_csv(tmp_path)), "--protocol", "im-ketamine")
     epoch_run = replay(capsys, str(spo2_csv(tmp_path, iso=False)), "--protocol", "im-ketamine")
     assert iso_run == epoch_run
-    assert iso_run[1]  # the shipped clinic file latches: raised, never cleared
-    assert [d["transition"] for d in iso_run[1]] == ["raised"]
+    assert iso_run[1]  # the shipped clinic file latches: the condition ends, no clear
+    assert [d["transition"] for d in iso_run[1]] == ["raised", "condition_ended"]
+    raised, ended = iso_run[1]
+    assert raised["episode"] == ended["episode"] and raised["episode"]
+    assert ended["t"] > raised["t"]
 
 
 def test_replay_is_deterministic(tmp_path, capsys):
@@ -215,3 +218,42 @@ def test_protocol_given_as_a_path(tmp_path, capsys, clinic):
         capsys, str(spo2_csv(tmp_path)), "--protocol", str(path), "--clinic", str(clinic)
     )
     assert status == 0 and len(lines) == 2
+
+
+@pytest.mark.parametrize(("speed", "no_data"), [(None, True), (1.0, True), (20.0, False)])
+def test_replay_times_silence_in_the_recorded_sessions_real_seconds(
+    tmp_path, capsys, clinic, speed, no_data
+):
+    """HR every 10 session seconds: at --speed 20 that is every 0.5 real seconds, which is
+    no silence; at speed 1 it is 10 s, which is "no data" (twice the 1 s interval)."""
+    readings = [
+        {"t": iso_utc(T0 + 10 * i), "channel": "heart_rate", "value": 72, "unit": "/min",
+         "device": "strap", "flags": []}
+        for i in range(6)
+    ]  # fmt: skip
+    path = export(tmp_path, readings, [])
+    if speed is not None:
+        doc = json.loads(path.read_text())
+        doc["session"]["clock_speed"] = speed
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    status, lines, _ = replay(
+        capsys, str(path), "--protocol", "im-ketamine", "--clinic", str(clinic)
+    )
+    assert status == 0
+    lost = [a for a in lines if a["condition"] == "signal_lost"]
+    if no_data:
+        assert [a["transition"] for a in lost] == ["raised", "cleared"] * 5
+        pairs = zip(lost[::2], lost[1::2], strict=True)
+        assert all(r["episode"] == c["episode"] and c["t"] >= r["t"] for r, c in pairs)
+    else:
+        assert lost == []
+
+
+def test_a_nonsense_clock_speed_names_the_field(tmp_path, capsys):
+    path = export(tmp_path, [], [])
+    doc = json.loads(path.read_text())
+    doc["session"]["clock_speed"] = 0
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    status, _, err = replay(capsys, str(path), "--protocol", "im-ketamine")
+    assert status == 2
+    assert "session.clock_speed must be a number > 0" in err

@@ -17,7 +17,13 @@ from kapdesk.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.storage.export import write_json
 
-PHYSIOLOGICAL_TRANSITIONS = {"raised", "escalated", "cleared"}
+PHYSIOLOGICAL_TRANSITIONS = {
+    "raised",
+    "escalated",
+    "condition_ended",
+    "condition_returned",
+    "cleared",
+}
 
 
 def scripted_vitals(second: int) -> list[Reading]:

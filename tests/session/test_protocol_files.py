@@ -25,6 +25,8 @@ def test_shipped_protocols_load_with_their_scales(pid: str) -> None:
     assert {"bp", "sedation", "dissociation"} <= {c.id for c in p.checks}
     assert p.check("bp").before_dose and p.check("bp").until_stable
     assert "spo2" in p.continuous
+    assert p.expected_sources == ("heart_rate", "spo2", "nibp")
+    assert p.source_grace_s == 20
     assert {"consent", "fasting", "ride_home", "predose_bp"} <= {g.id for g in p.checklist}
     assert p.discharge.score_min == 9
     assert set(p.scales_used) <= set(ps.scales)
@@ -84,6 +86,35 @@ def test_a_bad_value_names_file_field_and_line(clinic_copy: Path) -> None:
     line = path.read_text().splitlines()[err.line - 1]
     assert "thirty" in line
     assert f"im-ketamine.toml:{err.line}: checks[0].at_min[1]" in str(err)
+
+
+def test_expected_sources_default_and_a_bad_one_names_file_field_and_line(
+    clinic_copy: Path,
+) -> None:
+    path = clinic_copy / "protocols" / "im-ketamine.toml"
+    edit(path, 'expected_sources = ["heart_rate", "spo2", "nibp"]\n', "")
+    edit(path, "source_grace_s = 20\n", "")
+    p = load_protocol("im-ketamine").protocol
+    assert p.expected_sources == ("heart_rate", "spo2", "nibp")  # the default
+    assert p.source_grace_s == 20
+    edit(path, "[monitoring]\n", '[monitoring]\nexpected_sources = ["spo2", "nibp", "spo3"]\n')
+    with pytest.raises(ProtocolFileError) as info:
+        load_protocol("im-ketamine")
+    err = info.value
+    assert err.file == str(path)
+    assert err.where == "monitoring.expected_sources[2]"
+    assert "unknown source 'spo3'" in err.problem and "nibp" in err.problem
+    assert "spo3" in path.read_text().splitlines()[err.line - 1]
+    assert f"im-ketamine.toml:{err.line}: monitoring.expected_sources[2]" in str(err)
+
+
+def test_no_expected_sources_and_a_bad_grace(clinic_copy: Path) -> None:
+    path = clinic_copy / "protocols" / "sublingual-ketamine.toml"
+    edit(path, 'expected_sources = ["heart_rate", "spo2", "nibp"]', "expected_sources = []")
+    assert load_protocol("sublingual-ketamine").protocol.expected_sources == ()
+    edit(path, "source_grace_s = 20", 'source_grace_s = "soon"')
+    with pytest.raises(ProtocolFileError, match=r"monitoring\.source_grace_s: must be a number"):
+        load_protocol("sublingual-ketamine")
 
 
 def test_a_misspelt_field_is_an_error_not_ignored(clinic_copy: Path) -> None:

@@ -272,7 +272,10 @@ class BleMonitorConnection:
                 await asyncio.wait_for(lost.wait(), check_s)
             silent_for = time.monotonic() - self._last_frame_mono
             if self.state is LinkState.CONNECTED and silent_for > self.no_data_after_s:
-                self._set_state(LinkState.NO_DATA, f"no data for {silent_for:.1f} s")
+                # the rule, not the measured silence (which would be stale once shown)
+                self._set_state(
+                    LinkState.NO_DATA, f"silent for more than {self.no_data_after_s:g} s"
+                )
 
     # -- frames -----------------------------------------------------------------------------
 

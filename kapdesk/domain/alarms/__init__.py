@@ -20,11 +20,21 @@ from kapdesk.domain.alarms.model import (
     Priority,
     TransitionKind,
 )
+from kapdesk.domain.alarms.sources import (
+    DEFAULT_EXPECTED_SOURCES,
+    DEFAULT_SOURCE_GRACE_S,
+    SOURCE_GROUPS,
+    source_channels,
+    source_label,
+)
 
 __all__ = [
     "ALARM_SYSTEM",
     "DEFAULT_EXPECTED_INTERVAL_S",
+    "DEFAULT_EXPECTED_SOURCES",
+    "DEFAULT_SOURCE_GRACE_S",
     "LIMIT_CONDITIONS",
+    "SOURCE_GROUPS",
     "AlarmEngine",
     "AlarmKind",
     "AlarmLimits",
@@ -38,4 +48,6 @@ __all__ = [
     "LimitRule",
     "Priority",
     "TransitionKind",
+    "source_channels",
+    "source_label",
 ]

@@ -2,8 +2,11 @@
 
 Pure and single-threaded: time comes in as arguments (session-clock epoch seconds, as in
 ``Reading.t``), every call returns the transitions it caused, and nothing here sleeps,
-reads a clock or touches Qt. The live wiring is ``kapdesk.alarm_service``; ``kapdesk
-replay`` drives the same engine from a file.
+reads a clock or touches Qt. Silence ("no data") is a matter of the devices' own time,
+not of the session clock that ``--speed`` accelerates: ``on_reading`` and ``tick`` also
+take ``real_t``, real seconds on any monotonic scale (when each reading arrived, when the
+tick runs); without it the session time stands in, which is right at speed 1. The live
+wiring is ``kapdesk.alarm_service``; ``kapdesk replay`` drives the same engine from a file.
 
 Rules, per (channel, condition), one alarm at a time:
 - a continuous channel must stay beyond a limit for the condition delay before it
@@ -12,7 +15,8 @@ Rules, per (channel, condition), one alarm at a time:
   crossing a higher limit, or persisting for the clinic's escalation time, escalates
   it; priority never steps down while the alarm lasts;
 - it ends only once the value is back inside the least severe limit by the hysteresis
-  margin (for the clear delay); a latched alarm then keeps signalling until acknowledged;
+  margin (for the clear delay); a latched alarm then records that its condition ended
+  and keeps signalling until acknowledged;
 - gaps (NaN), ``invalid`` and ``sensor_off`` readings never start or end a
   physiological alarm; ``sensor_off`` and silence raise technical alarms instead.
 """
@@ -20,6 +24,7 @@ Rules, per (channel, condition), one alarm at a time:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kapdesk.domain.alarms.limits import AlarmLimits, AlarmSettings, LimitRule
@@ -33,7 +38,13 @@ from kapdesk.domain.alarms.model import (
     Priority,
     TransitionKind,
 )
+from kapdesk.domain.alarms.sources import (
+    DEFAULT_SOURCE_GRACE_S,
+    source_channels,
+    source_label,
+)
 from kapdesk.domain.channels import CHANNELS, Sampling
+from kapdesk.domain.clock import local_hms
 from kapdesk.domain.readings import INVALID, SENSOR_OFF, Reading
 
 #: Slack for comparing float epoch times against delays (1 µs), so a tick that lands
@@ -75,7 +86,11 @@ class _Alarm:
     value: float | None
     limit: float | None
     message: str
+    episode: str
+    #: time of this episode's latest transition: none of its records is stamped earlier
+    last_t: float
     condition_present: bool = True
+    condition_ended_at: float | None = None
     acknowledged_by: str | None = None
     acknowledged_at: float | None = None
 
@@ -97,6 +112,8 @@ class _Alarm:
             acknowledged_at=self.acknowledged_at,
             latched=not self.condition_present,
             audible=self.audible,
+            episode=self.episode,
+            condition_ended_at=self.condition_ended_at,
         )
 
 
@@ -115,11 +132,27 @@ class AlarmEngine:
         self._baselines: dict[str, float] = {}
         self._trackers: dict[Key, _Tracker] = {}
         self._alarms: dict[Key, _Alarm] = {}
+        #: channel -> session time of its last value (what "no data since" shows)
         self._last_seen: dict[str, float] = {}
+        #: channel -> real time its last value arrived (what "no data" is measured by)
+        self._last_seen_real: dict[str, float] = {}
+        #: device -> session time of its last reading
+        self._device_last_seen: dict[str, float] = {}
         self._channel_device: dict[str, str] = {}
         self._lost_devices: set[str] = set()
         self._audio_paused_until: float | None = None
         self._now: float | None = None
+        self._episodes = 0
+        #: expected sources (a running session's protocol), the channels providing each
+        self._expected: dict[str, frozenset[str]] = {}
+        self._source_grace_s = DEFAULT_SOURCE_GRACE_S
+        #: source -> real time since when no connected device provides it
+        self._missing_since: dict[str, float] = {}
+        #: device -> channels it provides (its link's channels and what it sent)
+        self._device_channels: dict[str, set[str]] = {}
+        #: device -> connected, from its link status; a device that only ever sent
+        #: readings (no status) counts as connected
+        self._device_links: dict[str, bool] = {}
         self._rebuild_trackers()
 
     # -- configuration -------------------------------------------------------------
@@ -196,21 +229,32 @@ class AlarmEngine:
 
     # -- inputs ----------------------------------------------------------------------
 
-    def on_reading(self, reading: Reading) -> list[AlarmTransition]:
-        """Judge one reading as it arrives (never batched per GUI frame)."""
+    def on_reading(self, reading: Reading, real_t: float | None = None) -> list[AlarmTransition]:
+        """Judge one reading as it arrives (never batched per GUI frame).
+
+        ``real_t``: when it arrived, in real seconds (the same scale as ``tick``'s).
+        """
+        provides = self._device_channels.get(reading.device)
+        if provides is None:
+            self._device_channels[reading.device] = {reading.channel}
+        elif reading.channel not in provides:
+            provides.add(reading.channel)
         info = CHANNELS.get(reading.channel)
         if info is None or info.sampling is Sampling.WAVEFORM:
             return []
         t = reading.t
+        real = t if real_t is None else real_t
         self._advance(t)
         ch = reading.channel
         out: list[AlarmTransition] = []
         if reading.device:
             self._channel_device[ch] = reading.device
+            previous = self._device_last_seen.get(reading.device, t)
+            self._device_last_seen[reading.device] = max(previous, t)
             out += self._end_technical((reading.device, Condition.SIGNAL_LOST), t)
         source = reading.device or ch
         if SENSOR_OFF in reading.flags:
-            self._last_seen[ch] = t  # the device is talking: no "no data" on top
+            self._seen(ch, t, real)  # the device is talking: no "no data" on top
             out += self._end_technical((ch, Condition.SIGNAL_LOST), t)
             key = (source, Condition.SENSOR_OFF)
             if key not in self._alarms:
@@ -221,7 +265,7 @@ class AlarmEngine:
         out += self._end_technical((source, Condition.SENSOR_OFF), t)
         finite = math.isfinite(reading.value)
         if finite or INVALID in reading.flags:
-            self._last_seen[ch] = t
+            self._seen(ch, t, real)
             out += self._end_technical((ch, Condition.SIGNAL_LOST), t)
         if not finite or INVALID in reading.flags:
             out += self._gap(ch)
@@ -237,26 +281,33 @@ class AlarmEngine:
                 out += self._on_value(tracker, t, reading.value)
         return out
 
-    def tick(self, t: float) -> list[AlarmTransition]:
-        """Let time pass: condition delays, escalation, clear delays, "no data", pause."""
+    def tick(self, t: float, real_t: float | None = None) -> list[AlarmTransition]:
+        """Let time pass: condition delays, escalation, clear delays, "no data", pause.
+
+        ``t`` is session time; ``real_t`` real seconds (as given to ``on_reading``): a
+        channel is silent when no value arrived for twice its expected interval of real
+        time, however fast the session clock runs.
+        """
         self._advance(t)
+        real = t if real_t is None else real_t
         out: list[AlarmTransition] = []
-        for ch, last in list(self._last_seen.items()):
+        for ch, last_real in list(self._last_seen_real.items()):
             interval = self._limits.expected_interval_for(ch)
-            if interval is None or self._channel_device.get(ch) in self._lost_devices:
+            device = self._channel_device.get(ch)
+            if interval is None or device in self._lost_devices:
                 continue
+            if device is not None and (device, Condition.SIGNAL_LOST) in self._alarms:
+                continue  # the device's own "no data" already says it
             key = (ch, Condition.SIGNAL_LOST)
-            if t - last > 2 * interval + _EPSILON_S and key not in self._alarms:
+            if real - last_real > 2 * interval + _EPSILON_S and key not in self._alarms:
                 out += self._gap(ch)
-                out.append(
-                    self._raise_technical(
-                        key, t, f"{CHANNELS[ch].label}, nothing for {_fmt(t - last, 1)} s"
-                    )
-                )
+                where = CHANNELS[ch].label + (f" from {device}" if device else "")
+                out.append(self._raise_technical(key, t, f"{where} {self._since(ch)}"))
         for tracker in self._trackers.values():
             if (tracker.channel, Condition.SIGNAL_LOST) in self._alarms:
                 continue  # a stale value neither starts nor escalates anything
             out += self._evaluate(tracker, t)
+        out += self._check_sources(t, real)
         if self._audio_paused_until is not None and t >= self._audio_paused_until:
             self._audio_paused_until = None
         return out
@@ -264,24 +315,73 @@ class AlarmEngine:
     def device_lost(self, device: str, t: float, detail: str = "") -> list[AlarmTransition]:
         self._advance(t)
         self._lost_devices.add(device)
+        self._device_links[device] = False
         key = (device, Condition.DEVICE_DISCONNECTED)
         if key in self._alarms:
             return []
         return [self._raise_technical(key, t, f"{device}{': ' + detail if detail else ''}")]
 
-    def device_restored(self, device: str, t: float) -> list[AlarmTransition]:
+    def device_restored(
+        self, device: str, t: float, channels: Iterable[str] = ()
+    ) -> list[AlarmTransition]:
+        """The device is connected; ``channels``: what its link provides (a cuff's NIBP
+        counts as a source from the moment it connects, not at its first measurement)."""
         self._advance(t)
         self._lost_devices.discard(device)
+        self._device_links[device] = True
+        self._device_channels.setdefault(device, set()).update(channels)
         out = self._end_technical((device, Condition.DEVICE_DISCONNECTED), t)
         return out + self._end_technical((device, Condition.SIGNAL_LOST), t)
 
     def device_silent(self, device: str, t: float, detail: str = "") -> list[AlarmTransition]:
-        """The transport says a connected device stopped sending (its own "no data")."""
+        """The transport says a connected device stopped sending (its own "no data",
+        timed by the transport in real time). The message says since when, never for
+        how long: a duration would be stale the moment it is shown."""
         self._advance(t)
         key = (device, Condition.SIGNAL_LOST)
-        if key in self._alarms:
-            return []
-        return [self._raise_technical(key, t, f"{device}{': ' + detail if detail else ''}")]
+        if key in self._alarms or any(
+            self._channel_device.get(ch) == device and (ch, Condition.SIGNAL_LOST) in self._alarms
+            for ch in self._last_seen_real
+        ):
+            return []  # one silence, one alarm: a channel of it already says "no data"
+        last = self._device_last_seen.get(device)
+        text = device if last is None else f"{device} since {local_hms(last)}"
+        return [self._raise_technical(key, t, f"{text}{f' ({detail})' if detail else ''}")]
+
+    def expect_sources(
+        self,
+        sources: Iterable[str],
+        t: float,
+        real_t: float | None = None,
+        grace_s: float | None = None,
+    ) -> list[AlarmTransition]:
+        """The sources a running session expects (its protocol's), or none (no session).
+
+        From now on, a source that no connected device provides for ``grace_s`` real
+        seconds raises ``no_source``; it clears once a device provides it. Sources no
+        longer expected clear at once. ValueError for an unknown source or a grace that
+        is not a number >= 0.
+        """
+        grace = DEFAULT_SOURCE_GRACE_S if grace_s is None else grace_s
+        if not (math.isfinite(grace) and grace >= 0):
+            raise ValueError(f"source grace must be a number of seconds >= 0, got {grace!r}")
+        expected = {name: frozenset(source_channels(name)) for name in sources}
+        self._advance(t)
+        real = t if real_t is None else real_t
+        out: list[AlarmTransition] = []
+        for name in list(self._expected):
+            if name not in expected:
+                self._missing_since.pop(name, None)
+                out += self._end_technical((name, Condition.NO_SOURCE), t)
+        self._expected = expected
+        self._source_grace_s = grace
+        for name in expected:
+            self._missing_since.setdefault(name, real)  # the grace starts now
+        return out + self._check_sources(t, real)
+
+    @property
+    def expected_sources(self) -> tuple[str, ...]:
+        return tuple(self._expected)
 
     def technical(
         self, condition: Condition, source: str, t: float, message: str = ""
@@ -410,6 +510,41 @@ class AlarmEngine:
                 out.append((rule.priority, limit))
         return out
 
+    def _provided(self, channels: frozenset[str]) -> bool:
+        return any(
+            self._device_links.get(device, True) and not channels.isdisjoint(provides)
+            for device, provides in self._device_channels.items()
+        )
+
+    def _check_sources(self, t: float, real_t: float) -> list[AlarmTransition]:
+        out: list[AlarmTransition] = []
+        for name, channels in self._expected.items():
+            key = (name, Condition.NO_SOURCE)
+            if self._provided(channels):
+                self._missing_since.pop(name, None)
+                out += self._end_technical(key, t)
+                continue
+            since = self._missing_since.setdefault(name, real_t)
+            if key not in self._alarms and real_t - since + _EPSILON_S >= self._source_grace_s:
+                label = source_label(name)
+                out.append(
+                    self._raise_technical(
+                        key,
+                        t,
+                        f"the protocol expects {label}; no connected device provides it",
+                        text=f"No {label} source",
+                    )
+                )
+        return out
+
+    def _seen(self, channel: str, t: float, real_t: float) -> None:
+        self._last_seen[channel] = max(t, self._last_seen.get(channel, t))
+        self._last_seen_real[channel] = max(real_t, self._last_seen_real.get(channel, real_t))
+
+    def _since(self, channel: str) -> str:
+        last = self._last_seen.get(channel)
+        return "" if last is None else f"since {local_hms(last)}"
+
     def _gap(self, channel: str) -> list[AlarmTransition]:
         """No usable value: pending delays restart; alarms stay as they are."""
         for tracker in self._trackers.values():
@@ -460,9 +595,16 @@ class AlarmEngine:
             return [self._raise_physiological(tracker, top, t)]
         out: list[AlarmTransition] = []
         if top is not None:
-            if not alarm.condition_present:
-                alarm.condition_present = True  # back while still latched: the same alarm
+            if not alarm.condition_present:  # back while still latched: the same alarm
+                alarm.condition_present = True
+                alarm.condition_ended_at = None
                 tracker.clear_since = None
+                now = self._physio_message(tracker, alarm.priority, alarm.limit).lstrip("* ")
+                out.append(
+                    self._record(
+                        alarm, t, TransitionKind.CONDITION_RETURNED, f"Condition returned: {now}"
+                    )
+                )
             if top.rank > alarm.priority.rank:
                 out.append(self._escalate_physiological(tracker, alarm, top, t, None))
         if not alarm.condition_present:
@@ -478,9 +620,26 @@ class AlarmEngine:
         return out
 
     def _condition_ended(self, alarm: _Alarm, t: float) -> list[AlarmTransition]:
+        """The value is back. Unlatched, or already acknowledged: the alarm clears (its
+        condition and its signal end together). Latched: the end of the condition is
+        recorded and the alarm keeps signalling until someone acknowledges it."""
         alarm.condition_present = False
         if self._settings.latching and alarm.acknowledged_by is None:
-            return []  # latched: keeps signalling until someone acknowledges it
+            alarm.condition_ended_at = max(t, alarm.last_t)
+            info = CHANNELS.get(alarm.key[0])
+            now = ""
+            if info is not None and alarm.value is not None and math.isfinite(alarm.value):
+                unit = f" {info.display_unit}" if info.display_unit else ""
+                now = f" (now {_fmt(alarm.value, info.decimals)}{unit})"
+            text = alarm.message.lstrip("* ")
+            return [
+                self._record(
+                    alarm,
+                    t,
+                    TransitionKind.CONDITION_ENDED,
+                    f"Condition ended: {text}{now}; latched until acknowledged",
+                )
+            ]
         return [self._clear(alarm, t)]
 
     def _limit_for(self, tracker: _Tracker, priority: Priority) -> float | None:
@@ -517,6 +676,8 @@ class AlarmEngine:
             value=tracker.last_value,
             limit=limit,
             message=self._physio_message(tracker, priority, limit),
+            episode=self._new_episode(t),
+            last_t=t,
         )
         self._alarms[alarm.key] = alarm
         self._sound_again()
@@ -543,9 +704,12 @@ class AlarmEngine:
         self._sound_again()
         return self._record(alarm, t, TransitionKind.ESCALATED, alarm.message)
 
-    def _raise_technical(self, key: Key, t: float, detail: str) -> AlarmTransition:
+    def _raise_technical(
+        self, key: Key, t: float, detail: str, text: str | None = None
+    ) -> AlarmTransition:
         priority = self._settings.priority_of(key[1])
-        text = _TECHNICAL_TEXT.get(key[1], key[1].value.replace("_", " ").capitalize())
+        if text is None:
+            text = _TECHNICAL_TEXT.get(key[1], key[1].value.replace("_", " ").capitalize())
         alarm = _Alarm(
             key=key,
             kind=AlarmKind.TECHNICAL,
@@ -555,6 +719,8 @@ class AlarmEngine:
             value=None,
             limit=None,
             message=f"{priority.marker} {text}: {detail}",
+            episode=self._new_episode(t),
+            last_t=t,
         )
         self._alarms[key] = alarm
         self._sound_again()
@@ -579,6 +745,11 @@ class AlarmEngine:
         message: str,
         by: str | None = None,
     ) -> AlarmTransition:
+        """One transition of ``alarm``'s episode, never stamped before the one before it
+        (a reading stamped on its device's thread may reach the engine after a tick
+        stamped later: its record takes the episode's latest time instead)."""
+        t = max(t, alarm.last_t)
+        alarm.last_t = t
         return AlarmTransition(
             t=t,
             channel=alarm.key[0],
@@ -590,7 +761,15 @@ class AlarmEngine:
             limit=alarm.limit,
             message=message,
             by=by,
+            episode=alarm.episode,
         )
+
+    def _new_episode(self, t: float) -> str:
+        """An id for a new alarm: its start in milliseconds and a count, so ids differ
+        within an engine and between engines (a session resumed after a restart), and a
+        replay of the same readings gives the same ids."""
+        self._episodes += 1
+        return f"{round(t * 1000)}-{self._episodes}"
 
     def _sound_again(self) -> None:
         if self._settings.new_alarm_ends_audio_pause:

@@ -232,6 +232,7 @@ def _default_technical_priorities() -> Mapping[Condition, Priority]:
             Condition.DEVICE_DISCONNECTED: Priority.MEDIUM,
             Condition.RECORDING_FAILED: Priority.HIGH,
             Condition.AUDIO_UNAVAILABLE: Priority.HIGH,
+            Condition.NO_SOURCE: Priority.MEDIUM,
         }
     )
 

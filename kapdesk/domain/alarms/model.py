@@ -54,6 +54,8 @@ class Condition(StrEnum):
     DEVICE_DISCONNECTED = "device_disconnected"
     RECORDING_FAILED = "recording_failed"
     AUDIO_UNAVAILABLE = "audio_unavailable"
+    #: A running session's protocol expects a channel that no connected device provides.
+    NO_SOURCE = "no_source"
     #: Not a condition but a control state; named here so its record has the same shape.
     AUDIO_PAUSED = "audio_paused"
 
@@ -75,6 +77,10 @@ PHYSIOLOGICAL_CONDITIONS = frozenset(
 class TransitionKind(StrEnum):
     RAISED = "raised"
     ESCALATED = "escalated"
+    #: A latched alarm's condition ended (the value came back); the signal goes on.
+    CONDITION_ENDED = "condition_ended"
+    #: The condition came back while its alarm was still latched: the same episode.
+    CONDITION_RETURNED = "condition_returned"
     CLEARED = "cleared"
     ACKNOWLEDGED = "acknowledged"
     AUDIO_PAUSED = "audio_paused"
@@ -99,7 +105,9 @@ class AlarmTransition:
     ones (signal lost); the device or source for the others (device disconnected,
     recording failed). ``value`` is what triggered the change (None when there is none);
     ``limit`` the threshold in force (absolute, also for baseline-relative limits);
-    ``by`` who acknowledged, paused or changed a limit.
+    ``by`` who acknowledged, paused or changed a limit. ``episode`` ties together every
+    transition of one alarm, from raised to cleared (None for records that belong to no
+    alarm: limit changes, audio pauses).
     """
 
     t: float
@@ -112,6 +120,7 @@ class AlarmTransition:
     limit: float | None
     message: str
     by: str | None = None
+    episode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +134,7 @@ class AlarmTransition:
             "limit": _json_number(self.limit),
             "message": self.message,
             "by": self.by,
+            "episode": self.episode,
         }
 
     @classmethod
@@ -143,6 +153,7 @@ class AlarmTransition:
             limit=None if limit is None else float(limit),
             message=str(data.get("message", "")),
             by=None if data.get("by") is None else str(data["by"]),
+            episode=None if data.get("episode") is None else str(data["episode"]),
         )
 
 
@@ -151,7 +162,8 @@ class AlarmState:
     """A snapshot of one active alarm, for lists on screen.
 
     ``latched``: the condition has ended but the alarm keeps signalling until someone
-    acknowledges it. ``audible``: it contributes to the sound (not yet acknowledged).
+    acknowledges it (since ``condition_ended_at``). ``audible``: it contributes to the
+    sound (not yet acknowledged). ``episode``: the id its transitions carry.
     """
 
     channel: str
@@ -166,6 +178,8 @@ class AlarmState:
     acknowledged_at: float | None
     latched: bool
     audible: bool
+    episode: str = ""
+    condition_ended_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
