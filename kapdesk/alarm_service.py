@@ -152,6 +152,10 @@ class AlarmService(threading.Thread):
         """The session's protocol limits, when a session with another protocol starts."""
         return self._call(lambda e: e.replace_limits(limits))
 
+    def new_patient(self) -> Future[list[AlarmTransition]]:
+        """The previous patient's physiological alarms end (see ``AlarmEngine.new_patient``)."""
+        return self._call(lambda e: e.new_patient(self._clock()))
+
     def set_baseline(self, channel: str, value: float) -> Future[None]:
         return self._call(lambda e: e.set_baseline(channel, value))
 

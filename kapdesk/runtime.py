@@ -110,6 +110,8 @@ class Runtime:
             session = self.controller.session
             if session is None:
                 return
+            if event.kind == "session_started":
+                self.alarms.new_patient()  # the last patient's alarms are not this one's
             self._expect_sources(session.protocol)
             if session.protocol != self.protocol:
                 try:

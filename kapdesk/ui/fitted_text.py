@@ -16,6 +16,8 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from kapdesk.ui import theme
+
 
 def fitting_pixel_size(
     font: QFont, text: str, box: QSize, lo: int, hi: int, wrap: bool = False
@@ -63,7 +65,7 @@ class FittedText(QWidget):
         self.max_px = max_px
         self.wrap = wrap
         self.alignment = alignment
-        self.colour = QColor("#ffffff")
+        self.colour = QColor(theme.active().text)  # until the owner sets its role colour
         base = QFont("DejaVu Sans Mono" if monospace else self.font().family())
         if monospace:
             base.setStyleHint(QFont.StyleHint.Monospace)

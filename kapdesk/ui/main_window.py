@@ -45,6 +45,7 @@ from kapdesk.ui.limits_dialog import LimitsDialog
 from kapdesk.ui.monitor_view import MonitorView
 from kapdesk.ui.music_panel import MusicPanel
 from kapdesk.ui.music_player import SessionMusicPlayer, follow_session
+from kapdesk.ui.safety_flags import SafetyFlagBar
 from kapdesk.ui.session_panel import SessionPanel, marker_label
 from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher, set_role
 
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
         root.setContentsMargins(14, 12, 14, 10)
         root.setSpacing(10)
         root.addWidget(self._header(demo))
+        self.safety_flags = SafetyFlagBar(store_from(runtime), runtime.staff)
+        root.addWidget(self.safety_flags)
 
         self.monitor = MonitorView(runtime, theme)
         self.monitor.detach_requested.connect(self.toggle_detached)
@@ -367,6 +370,7 @@ class MainWindow(QMainWindow):
             return
         self.journal_windows.append(win)
         self.patient_mode = win
+        win.safety_flag_raised.connect(lambda *_: self.safety_flags.refresh())
         self._hidden_for_patient = [
             w for w in QApplication.topLevelWidgets()
             if w is not win and w.isVisible() and w.isWindow()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from kapdesk.domain.patients import Patient
 from kapdesk.storage.recorder import Recorder
 from kapdesk.storage.records import add_patient, update_patient
+from kapdesk.ui.theme import set_role
 
 #: Baseline channels asked for, with their label, unit and plausible range.
 BASELINE_FIELDS = (
@@ -79,7 +80,7 @@ class PatientDialog(QDialog):
         form.addRow("Medications", self.medications)
         form.addRow("Notes", self.notes)
         self.error = QLabel("", objectName="error")
-        self.error.setStyleSheet("color: #ffb4a8;")
+        set_role(self.error, "error")
         self.error.setWordWrap(True)
         lay.addWidget(self.error)
         buttons = QDialogButtonBox(

@@ -557,3 +557,15 @@ def test_source_grace_is_timed_in_real_seconds():
     assert engine.tick(T0 + 600, 109.0) == []  # 10 min of x60 session time, 9 real s
     [raised] = engine.tick(T0 + 660, 110.0)
     assert (raised.channel, raised.condition) == ("spo2", Condition.NO_SOURCE)
+
+
+def test_a_new_patient_ends_the_last_patients_alarms_and_keeps_alarming():
+    engine = AlarmEngine(limits(SYS_HIGH, delay_s=30), settings(latching=True))
+    engine.on_reading(reading("nibp_systolic", 210, 0))
+    engine.on_reading(reading("nibp_systolic", 120, 60))  # back inside: latched, not gone
+    assert [a.latched for a in engine.active_alarms()] == [True]
+    out = engine.new_patient(T0 + 120)
+    assert [(t.transition, t.by) for t in out] == [(CLEARED, "new session")]
+    assert engine.active_alarms() == []
+    again = engine.on_reading(reading("nibp_systolic", 200, 180))  # the next patient's
+    assert [t.transition for t in again] == [RAISED]

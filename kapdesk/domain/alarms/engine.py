@@ -726,6 +726,25 @@ class AlarmEngine:
         self._sound_again()
         return self._record(alarm, t, TransitionKind.RAISED, alarm.message)
 
+    def new_patient(self, t: float) -> list[AlarmTransition]:
+        """A new patient's session starts: the previous patient's physiological alarms
+        (latched ones too) end, recorded as cleared "by" the new session in the old
+        session's record; baselines and pending conditions go with them. Technical alarms
+        are about the equipment and stay."""
+        out = []
+        for alarm in [a for a in self._alarms.values() if a.kind is AlarmKind.PHYSIOLOGICAL]:
+            del self._alarms[alarm.key]
+            text = alarm.message.lstrip("* ")
+            out.append(
+                self._record(
+                    alarm, t, TransitionKind.CLEARED, f"Cleared: {text}", by="new session"
+                )
+            )
+        self._baselines.clear()
+        self._trackers.clear()
+        self._rebuild_trackers()  # fresh trackers: nothing pending from the last patient
+        return out
+
     def _end_technical(self, key: Key, t: float) -> list[AlarmTransition]:
         alarm = self._alarms.get(key)
         if alarm is None:
