@@ -454,6 +454,8 @@ class MainWindow(QMainWindow):
             themes.for_session(False)
         if event.kind == "session_started":
             self.start_clean()
+        elif event.kind == "session_completed" and self.demo:
+            self.session_panel.show_summary()  # the demo's discharge ends on its summary
         stamp = datetime.fromtimestamp(event.t).strftime("%H:%M:%S")  # local, as the clinic reads
         session = self.runtime.controller.session
         protocol = protocol_title(session.protocol) if session is not None else ""
