@@ -279,10 +279,15 @@ def test_a_second_session_starts_clean(qtbot: QtBot, clinic) -> None:
     )
     qtbot.waitUntil(lambda: "210" not in win.monitor.banner.message.text(), timeout=3000)
     qtbot.waitUntil(lambda: win.monitor.numerics.nibp._alarm is None, timeout=2000)
-    texts = [win.timeline.item(i).text() for i in range(win.timeline.count())]
-    assert not any("first patient's note" in t for t in texts)
-    assert any("Session started (Intramuscular ketamine)" in t for t in texts)
-    assert win.monitor.plots.marker_count <= 2
+    def texts() -> list[str]:
+        return [win.timeline.item(i).text() for i in range(win.timeline.count())]
+
+    qtbot.waitUntil(
+        lambda: any("Session started (Intramuscular ketamine)" in t for t in texts()),
+        timeout=2000,
+    )
+    assert not any("first patient's note" in t for t in texts()), texts()
+    assert win.monitor.plots.marker_count <= 2, win.monitor.plots.marker_labels()
 
 
 def test_keys_for_what_staff_do_most_and_next_phase_asks_first(qtbot: QtBot, clinic) -> None:
