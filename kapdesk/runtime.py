@@ -159,7 +159,7 @@ class Runtime:
         out: dict[str, float] = {}
         for ch in ("heart_rate", "spo2", "nibp_systolic", "nibp_diastolic"):
             last = self.trends.last(ch)
-            if last is not None:
+            if last is not None and last[1] == last[1]:  # NaN: blanked (artefact, sensor off)
                 out[ch] = last[1]
         return out
 

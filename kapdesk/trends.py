@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kapdesk.domain.channels import CHANNELS, Sampling
-from kapdesk.domain.readings import INVALID, SENSOR_OFF, Reading
+from kapdesk.domain.readings import INVALID, SENSOR_OFF, SIGNAL_ARTIFACT, Reading
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -105,9 +105,12 @@ class TrendStore:
         self.lock = threading.Lock()
 
     def add(self, reading: Reading) -> None:
-        """Hub subscriber: a sensor-off or invalid value is stored as NaN (a gap)."""
+        """Hub subscriber: a sensor-off, invalid or artefact-flagged value is stored as
+        NaN, a gap in the trend, as monitors blank an artefact rather than draw a spike
+        through the alarm bands a review would read as a desaturation. The recorder
+        keeps the value itself with its flag; the numerics say "artefact?"."""
         value = reading.value
-        if reading.flags & {SENSOR_OFF, INVALID}:
+        if reading.flags & {SENSOR_OFF, INVALID, SIGNAL_ARTIFACT}:
             value = float("nan")
         with self.lock:
             buf = self._buffers.get(reading.channel)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from kapdesk.domain.readings import SENSOR_OFF, Reading
+from kapdesk.domain.readings import SENSOR_OFF, SIGNAL_ARTIFACT, Reading
 from kapdesk.trends import RingBuffer, TrendStore, peak_envelope
 
 
@@ -91,3 +91,15 @@ def test_peak_envelope_keeps_a_lone_sample_as_one_point() -> None:
     out_t, out_v = peak_envelope(t, v, bucket_s=1.0)
     assert list(out_t) == [0.0, 0.2, 5.0, 9.0, 9.1]
     assert list(out_v[:3]) == [1.0, 3.0, 7.0] and np.isnan(out_v[3:]).all()
+
+
+def test_an_artefact_is_blanked_in_the_trend_not_drawn_as_a_desaturation() -> None:
+    s = TrendStore()
+    for i, (value, flags) in enumerate(
+        [(97.0, frozenset()), (71.0, frozenset({SIGNAL_ARTIFACT})), (97.0, frozenset())]
+    ):
+        s.add(Reading("spo2", value, "%", t=float(i), flags=flags))
+    t, v = s.since("spo2", 0.0)
+    assert list(t) == [0.0, 1.0, 2.0]
+    assert v[0] == 97.0 and math.isnan(v[1]) and v[2] == 97.0  # a gap, never 71
+    assert np.nanmin(v) == 97.0
