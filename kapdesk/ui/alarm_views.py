@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from kapdesk.domain.alarms import AlarmKind, AlarmState, AlarmTransition, AudioState, Priority
 from kapdesk.ui import theme
+from kapdesk.ui.announce import announce
 from kapdesk.ui.fitted_text import FittedText
 from kapdesk.ui.theme import ALARM_COLOURS, ALARM_ON_TEXT
 
@@ -105,6 +106,8 @@ class AlarmBanner(QFrame):
         urgent = most_urgent(alarms)
         top = urgent[0] if urgent else None
         self.priority = top.priority if top else None
+        # The message's accessible name follows it (FittedText): a reader on the banner
+        # hears it change; the alarm log announces each raise and clear.
         self.message.setText(alarm_text(top) if top else "No alarms")
         self.more.setText(f"+{len(urgent) - 1} more" if len(urgent) > 1 else "")
         if audio.paused_until is not None:
@@ -248,6 +251,9 @@ class AlarmLog(QListWidget):
 
     def add_transition(self, tr: AlarmTransition) -> None:
         item = QListWidgetItem(log_line(tr))
+        spoken = f"{tr.transition.value.replace('_', ' ')}: {tr.message.lstrip('* ')}"
+        loud = tr.priority is Priority.HIGH and tr.transition.value in ("raised", "escalated")
+        announce(self, spoken, assertive=loud)
         item.setForeground(QColor(theme.active().alarm_text[tr.priority.value]))
         item.setData(Qt.ItemDataRole.UserRole, tr)
         item.setData(PRIORITY_ROLE, tr.priority.value)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QR
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kapdesk.ui import theme
+from kapdesk.ui.announce import value_changed
 
 
 def fitting_pixel_size(
@@ -83,7 +84,7 @@ class FittedText(QWidget):
         if text == self._text:
             return
         self._text = text
-        self.setAccessibleName(text)
+        value_changed(self, f"{self.accessibleDescription()} {text}".strip())
         self._refit()
         self.update()
 

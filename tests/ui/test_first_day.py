@@ -305,3 +305,21 @@ def test_keys_for_what_staff_do_most_and_next_phase_asks_first(qtbot: QtBot, cli
     win.shortcuts["marker"].activated.emit()
     assert rt.controller.events[-1].kind == "marker"
     assert "(F5)" in win.monitor.banner.ack.text()
+
+
+def test_alarm_changes_are_announced_and_numerals_carry_their_value(
+    qtbot: QtBot, clinic
+) -> None:
+    from kapdesk.ui.announce import announced
+
+    rt, win, _clock = clinic
+    announced.clear()
+    rt.hub.publish(Reading("nibp_systolic", 204, "mm[Hg]", t=rt.clock.now(), device="cuff"))
+    rt.hub.publish(Reading("nibp_diastolic", 96, "mm[Hg]", t=rt.clock.now(), device="cuff"))
+    qtbot.waitUntil(lambda: any("204" in text for text, _loud in announced), timeout=3000)
+    [(text, loud)] = [(x, a) for x, a in announced if "204" in x]
+    assert text.startswith("raised") and loud  # high priority: assertive
+    qtbot.waitUntil(lambda: "204" in win.monitor.numerics.nibp.value.text(), timeout=3000)
+    assert "NIBP" in win.monitor.numerics.nibp.value.accessibleName()
+    assert "204" in win.monitor.numerics.nibp.value.accessibleName()
+    assert "204" in win.monitor.banner.message.accessibleName()
