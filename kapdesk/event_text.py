@@ -30,6 +30,8 @@ MUSIC_REASONS = {
     "resumed": "resumed",
     "after_error": "after a playback error",
     "ended": "track ended",
+    "advanced": "next track",
+    "play": "started by staff",
 }
 
 

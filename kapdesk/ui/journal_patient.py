@@ -67,6 +67,7 @@ from kapdesk.ui.journal_widgets import (
     store_from,
 )
 from kapdesk.ui.theme import set_role
+from kapdesk.ui.window_size import fit_to_screen
 
 NO_VALUE = "\u2013"
 DAY_S = 24 * 3600.0
@@ -313,7 +314,7 @@ class PatientJournalWindow(QMainWindow):
         self.tabs.addTab(self.questionnaire, "Questionnaires")
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.resize(1360, 860)
+        fit_to_screen(self, 1360, 860)
 
         self._load_sessions()
         self.refresh_entries()

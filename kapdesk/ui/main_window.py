@@ -48,6 +48,7 @@ from kapdesk.ui.music_player import SessionMusicPlayer, follow_session
 from kapdesk.ui.safety_flags import SafetyFlagBar
 from kapdesk.ui.session_panel import SessionPanel, marker_label
 from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher, set_role
+from kapdesk.ui.window_size import fit_to_screen
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +58,6 @@ FRAME_MS = 25  # 40 frames/s: the GUI pulls whatever arrived since the last fram
 def hms(seconds: float) -> str:
     s = max(0, int(seconds))
     return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def fit_to_screen(window: QWidget, width: int, height: int) -> None:
-    """Open at ``width`` x ``height``, or at the screen's available size if smaller (a
-    1280x720 laptop), never beyond it."""
-    screen = window.screen() or QApplication.primaryScreen()
-    if screen is not None:
-        room = screen.availableGeometry()
-        width, height = min(width, room.width()), min(height, room.height())
-    window.resize(width, height)
 
 
 def protocol_title(protocol_id: str) -> str:

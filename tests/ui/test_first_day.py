@@ -181,7 +181,7 @@ def test_patient_mode_is_a_lock_down_left_only_with_the_staff_pin(
     assert store.staff_pin_hash() is None
     win.open_patient_journal()  # no PIN yet: staff are asked to set one, and told why
     dialog = win.pin_setup
-    assert isinstance(dialog, SetPinDialog) and dialog.isVisible()
+    assert isinstance(dialog, SetPinDialog) and dialog.isVisible() and fits(dialog)
     dialog.pin.setText("4821")
     dialog.again.setText("4812")
     assert not dialog.try_set() and "differ" in dialog.message.text()
@@ -189,7 +189,7 @@ def test_patient_mode_is_a_lock_down_left_only_with_the_staff_pin(
     assert dialog.try_set()
     qtbot.waitUntil(lambda: win.patient_mode is not None, timeout=3000)
     patient = win.patient_mode
-    assert isinstance(patient, PatientJournalWindow)
+    assert isinstance(patient, PatientJournalWindow) and fits(patient)
     qtbot.waitUntil(patient.isFullScreen, timeout=2000)
     others = [
         w for w in QApplication.topLevelWidgets()
@@ -255,6 +255,7 @@ def test_a_missed_check_stays_missed_and_reaches_discharge_and_the_summary(
     clock.minutes(20)  # after discharge nothing prompts any more
     assert c.schedule().pending() == []
     view = SessionSummaryView.for_controller(c)
+    assert fits(view)
     text = view.toPlainText()
     assert "Missed: Blood pressure at 15 min" in text
     assert "monitored on the cuff" in text
