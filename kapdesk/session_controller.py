@@ -469,6 +469,8 @@ class SessionController:
         mask = self.mask_on_t
         if mask is None or self.protocol is None or not self.protocol.eye_mask_check_in_min:
             return None
+        if self.session is not None and self.session.ended_at is not None:
+            return None  # discharged: nothing prompts any more
         last = max((e.t for e in self.events if e.kind == "check_in"), default=None)
         return check_in_due_at(mask, last, self.protocol.eye_mask_check_in_min * 60)
 

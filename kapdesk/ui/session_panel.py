@@ -267,7 +267,8 @@ class SessionPanel(QFrame):
     def _refresh_reminder(self, now: float) -> None:
         c = self.controller
         mask_on = c.mask_on_t
-        if mask_on is None:
+        ended = c.session is not None and c.session.ended_at is not None
+        if mask_on is None or ended:  # after discharge no reminder keeps counting
             self.reminder.hide()
             return
         due = c.check_in_due()

@@ -239,12 +239,12 @@ def test_a_missed_check_stays_missed_and_reaches_discharge_and_the_summary(
     answers["predose_bp"] = GateAnswer("predose_bp", systolic=128, diastolic=82)
     c.record_checklist(answers)
     c.give_dose("IM", 50, "K-1")
+    c.eye_mask(True)
     clock.minutes(50)  # the 15-, 30- and 40-min blood pressures came and went
     win.session_panel.refresh()
     missed = win.session_panel.missed_labels()
     assert "Blood pressure at 15 min" in missed
-    checks_list = win.session_panel.checks
-    shown = [checks_list.item(i).text() for i in range(checks_list.count())]
+    shown = _check_rows(win)
     assert any("Blood pressure at 15 min" in t and "missed" in t for t in shown)
     clock.minutes(30)
     a = c.assess_discharge(ALDRETE_FULL, True, CALM)
@@ -253,7 +253,10 @@ def test_a_missed_check_stays_missed_and_reaches_discharge_and_the_summary(
     reason = Override("checks", "Dr. Osei", StaffRole.MEDICAL, "monitored on the cuff")
     c.discharge(ALDRETE_FULL, True, CALM, [reason])
     clock.minutes(20)  # after discharge nothing prompts any more
-    assert c.schedule().pending() == []
+    assert c.schedule().pending() == [] and c.check_in_due() is None
+    win.session_panel.refresh()
+    assert not win.session_panel.reminder.isVisible()
+    assert not any("late" in t or "due" in t for t in _check_rows(win))
     view = SessionSummaryView.for_controller(c)
     assert fits(view)
     text = view.toPlainText()
@@ -263,6 +266,11 @@ def test_a_missed_check_stays_missed_and_reaches_discharge_and_the_summary(
         theme.apply(QApplication.instance(), t)
         assert t.text in view.document().defaultStyleSheet(), name
     view.close()
+
+
+def _check_rows(win: MainWindow) -> list[str]:
+    rows = win.session_panel.checks
+    return [rows.item(i).text() for i in range(rows.count())]
 
 
 def test_a_second_session_starts_clean(qtbot: QtBot, clinic) -> None:
