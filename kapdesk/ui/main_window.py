@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
             self.detached.setWindowTitle("kapdesk \u2014 vitals monitor")
             self.detached.setCentralWidget(self.monitor)
             self.detached.closed.connect(self._reattach)
-            self.detached.resize(1280, 800)
+            fit_to_screen(self.detached, 1280, 800)
             self.detached.show()
             self.monitor.detach_button.setText("Attach monitor")
             self.detached_note.setVisible(True)
