@@ -85,6 +85,8 @@ class FittedText(QWidget):
             return
         self._text = text
         value_changed(self, f"{self.accessibleDescription()} {text}".strip())
+        if not self.wrap:
+            self.updateGeometry()  # its minimum width follows the text: never cut
         self._refit()
         self.update()
 

@@ -332,3 +332,15 @@ def test_alarm_changes_are_announced_and_numerals_carry_their_value(
     assert "NIBP" in win.monitor.numerics.nibp.value.accessibleName()
     assert "204" in win.monitor.numerics.nibp.value.accessibleName()
     assert "204" in win.monitor.banner.message.accessibleName()
+
+
+def test_the_banner_count_of_more_alarms_is_never_cut(qtbot: QtBot, demo) -> None:
+    rt, win = demo
+    win.resize(1280, 720)
+    for ch, value in (("nibp_systolic", 206), ("nibp_diastolic", 125)):
+        rt.hub.publish(Reading(ch, value, "mm[Hg]", t=rt.clock.now(), device="cuff"))
+    qtbot.waitUntil(lambda: "more" in win.monitor.banner.more.text(), timeout=3000)
+    qtbot.wait(100)
+    more = win.monitor.banner.more
+    need = QFontMetrics(more.drawn_font()).horizontalAdvance(more.text())
+    assert more.contentsRect().width() >= need, (more.width(), need)
