@@ -208,6 +208,7 @@ class DevicesPanel(QWidget):
             self.device_note.setText(SELECT_DEVICE)
             return
         self.manager.disconnect(name)
+        self.entries = self.manager.entries()
         self.device_note.setText(f"{name} disconnected; it stays off until you connect it again.")
         self._update_buttons()
 
@@ -217,6 +218,7 @@ class DevicesPanel(QWidget):
             self.device_note.setText(SELECT_DEVICE)
             return
         self.manager.reconnect(name)
+        self.entries = self.manager.entries()
         self.device_note.setText(f"Connecting {name} again\u2026")
         self._update_buttons()
 
