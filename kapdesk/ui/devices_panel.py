@@ -66,13 +66,19 @@ def signal_text(e: DeviceEntry) -> str:
     return "ok" if e.state is LinkState.CONNECTED else "-"
 
 
+def _label(text: str, role: str) -> QLabel:
+    label = QLabel(text)
+    set_role(label, role)
+    return label
+
+
 class DevicesPanel(QWidget):
     def __init__(self, manager: DeviceManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.manager = manager
         self.setWindowTitle("kapdesk \u2014 devices")
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Connected monitors", objectName="heading"))
+        lay.addWidget(_label("Connected monitors", "heading"))
         self.entries: list[DeviceEntry] = []
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -99,11 +105,11 @@ class DevicesPanel(QWidget):
         self.feeding.setWordWrap(True)
         lay.addWidget(self.feeding)
 
-        lay.addWidget(QLabel("Find monitors", objectName="heading"))
+        lay.addWidget(_label("Find monitors", "heading"))
         scan_row = QHBoxLayout()
         self.scan_button = QPushButton("Scan serial ports and Bluetooth")
         self.scan_button.clicked.connect(self.scan)
-        self.scan_note = QLabel("", objectName="muted")
+        self.scan_note = _label("", "muted")
         self.scan_note.setWordWrap(True)
         scan_row.addWidget(self.scan_button)
         scan_row.addWidget(self.scan_note, 1)

@@ -188,8 +188,8 @@ class LimitsDialog(QDialog):
         groups.setRowStretch(groups.rowCount(), 1)
         self.spins = [spins_by_rule[i] for i in range(len(self.rules))]
 
-        self.scroll = FitScroll(inner)
-        lay.addWidget(self.scroll, 1)
+        self.form_scroll = FitScroll(inner)
+        lay.addWidget(self.form_scroll, 1)
 
         form = QFormLayout()
         self.staff = QLineEdit(staff, placeholderText="Your name")

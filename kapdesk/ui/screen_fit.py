@@ -30,18 +30,19 @@ class FitScroll(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(inner)
+        self.inner = inner
 
     def _bar(self) -> int:
         return self.verticalScrollBar().sizeHint().width()
 
     def sizeHint(self) -> QSize:
-        hint = self.widget().sizeHint().expandedTo(self.widget().minimumSize())
-        screen = self.screen().availableGeometry().height() if self.screen() else 720
+        hint = self.inner.sizeHint().expandedTo(self.inner.minimumSize())
+        screen = self.screen().availableGeometry().height()
         height = min(hint.height(), max(BODY_MIN_HEIGHT, screen - CHROME_HEIGHT))
         return QSize(hint.width() + self._bar(), height)
 
     def minimumSizeHint(self) -> QSize:
-        hint = self.widget().minimumSizeHint().expandedTo(self.widget().minimumSize())
+        hint = self.inner.minimumSizeHint().expandedTo(self.inner.minimumSize())
         return QSize(hint.width() + self._bar(), min(hint.height(), BODY_MIN_HEIGHT))
 
 

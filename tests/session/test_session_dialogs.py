@@ -119,7 +119,7 @@ def test_discharge_dialog_scrolls_its_form_and_keeps_its_buttons(
     dialog.resize(1200, 600)  # what a 1280x720 screen leaves for it
     qtbot.wait(10)
     assert dialog.buttons.geometry().bottom() <= dialog.height()
-    assert dialog.scroll.verticalScrollBar().maximum() > 0  # the rest is a scroll away
+    assert dialog.form_scroll.verticalScrollBar().maximum() > 0  # the rest is a scroll away
     set_scale_answers(dialog.score_form, {i.id: 2 for i in dialog.score_form.scale.items})
     dialog.refresh()
     score = next(iter(dialog.criterion_labels.values()))

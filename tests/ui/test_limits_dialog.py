@@ -141,5 +141,5 @@ def test_a_long_list_scrolls_instead_of_growing(qtbot) -> None:
     assert dialog.minimumSize().height() <= 720 - 80
     dialog.resize(1000, 600)
     qtbot.wait(10)
-    assert dialog.scroll.verticalScrollBar().maximum() > 0
+    assert dialog.form_scroll.verticalScrollBar().maximum() > 0
     assert dialog.buttons.geometry().bottom() <= dialog.height()
