@@ -16,7 +16,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kapdesk.alarm_limits import AlarmConfigError, find_protocol, protocols_dir, resources_dir
+from kapdesk.alarm_limits import (
+    AlarmConfigError,
+    clinic_file,
+    find_protocol,
+    protocols_dir,
+    resources_dir,
+)
 from kapdesk.domain.config_errors import ConfigError
 from kapdesk.domain.protocol import Protocol, protocol_from_mapping
 from kapdesk.domain.scales import Scale, scale_from_mapping
@@ -138,6 +144,53 @@ def available_protocols() -> list[tuple[str, str]]:
         except (ProtocolFileError, ValueError):
             continue
     return out
+
+
+#: How a dose route code (``[dosing] routes`` in a protocol file, stored as is in the
+#: record) is spelled out wherever staff pick or read it: "IN" and "IM" differ by one
+#: letter, so no screen shows the bare code.
+ROUTE_LABELS: dict[str, str] = {
+    "IN": "Intranasal (nasal spray)",
+    "IM": "Intramuscular (IM)",
+    "IV": "Intravenous (IV)",
+    "SL": "Sublingual lozenge",
+    "SC": "Subcutaneous (SC)",
+    "PO": "Oral (by mouth)",
+    "BUC": "Buccal",
+}
+
+
+def route_label(code: str) -> str:
+    """The spelled-out route for a code ("IN" -> "Intranasal (nasal spray)"); a code the
+    table does not know is shown as the clinic wrote it."""
+    return ROUTE_LABELS.get(code.strip().upper(), code)
+
+
+def route_phrase(code: str) -> str:
+    """The route inside a sentence ("Record 60 mg intranasal (nasal spray), ...")."""
+    label = route_label(code)
+    if label == code or label[:2].isupper():  # an unknown code or an acronym: as written
+        return label
+    return label[0].lower() + label[1:]
+
+
+def default_protocol(path: Path | None = None) -> str | None:
+    """The clinic's usual protocol: ``default_protocol`` in the ``[sessions]`` table of
+    clinic.toml (a protocol id), or None when the clinic leaves it unset or empty."""
+    path = clinic_file() if path is None else path
+    if not path.is_file():
+        return None
+    text, data = _read(path)
+    table = data.get("sessions", {})
+    if not isinstance(table, dict):
+        raise ProtocolFileError(path, "sessions", "must be a table", locate(text, "sessions"))
+    value = table.get("default_protocol", "")
+    if not isinstance(value, str):
+        raise ProtocolFileError(
+            path, "sessions.default_protocol", f"must be a protocol id, got {value!r}",
+            locate(text, "sessions.default_protocol"),
+        )  # fmt: skip
+    return value.strip() or None
 
 
 _ARRAY_HEADER = re.compile(r"\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]")

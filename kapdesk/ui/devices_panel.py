@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -19,8 +20,10 @@ from PySide6.QtWidgets import (
 from kapdesk.acquisition.catalog import load_catalog
 from kapdesk.acquisition.device_manager import DeviceEntry, DeviceManager, ScanResult
 from kapdesk.acquisition.ingest import LinkState
+from kapdesk.domain.channels import CHANNELS
 from kapdesk.ui.gui_thread import ThreadInbox
 from kapdesk.ui.numerics import age_text
+from kapdesk.ui.theme import set_role
 
 STATE_TEXT = {
     LinkState.CONNECTING: "connecting\u2026",
@@ -29,6 +32,23 @@ STATE_TEXT = {
     LinkState.DISCONNECTED: "disconnected",
 }
 COLUMNS = ["Device", "Link", "Last reading", "Signal", "Battery", "Channels", "Dropped frames"]
+SELECT_DEVICE = "Select a device in the table first."
+SELECT_FOUND = "Select a device from the scan results first."
+_ORDER = {name: i for i, name in enumerate(CHANNELS)}
+
+
+def channel_name(name: str) -> str:
+    """A channel as staff read it: "SpO₂ (%)", "NIBP diastolic (mmHg)", "Pleth"."""
+    info = CHANNELS.get(name)
+    if info is None:
+        return name
+    return f"{info.label} ({info.display_unit})" if info.display_unit else info.label
+
+
+def channels_text(names: set[str] | list[str]) -> str:
+    """Channels in display order (heart rate first, as on the monitor), by name."""
+    ordered = sorted(names, key=lambda n: (_ORDER.get(n, len(_ORDER)), n))
+    return ", ".join(channel_name(n) for n in ordered)
 
 
 def link_text(e: DeviceEntry) -> str:
@@ -46,18 +66,27 @@ def signal_text(e: DeviceEntry) -> str:
     return "ok" if e.state is LinkState.CONNECTED else "-"
 
 
+def _label(text: str, role: str) -> QLabel:
+    label = QLabel(text)
+    set_role(label, role)
+    return label
+
+
 class DevicesPanel(QWidget):
     def __init__(self, manager: DeviceManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.manager = manager
         self.setWindowTitle("kapdesk \u2014 devices")
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Connected monitors", objectName="heading"))
+        lay.addWidget(_label("Connected monitors", "heading"))
+        self.entries: list[DeviceEntry] = []
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
         lay.addWidget(self.table, 2)
         row = QHBoxLayout()
         self.disconnect_button = QPushButton("Disconnect")
@@ -66,17 +95,21 @@ class DevicesPanel(QWidget):
         self.reconnect_button.clicked.connect(self._reconnect)
         row.addWidget(self.disconnect_button)
         row.addWidget(self.reconnect_button)
-        row.addStretch(1)
+        #: why the buttons are disabled, or what the last action did
+        self.device_note = QLabel("")
+        self.device_note.setWordWrap(True)
+        set_role(self.device_note, "muted")
+        row.addWidget(self.device_note, 1)
         lay.addLayout(row)
         self.feeding = QLabel("")
         self.feeding.setWordWrap(True)
         lay.addWidget(self.feeding)
 
-        lay.addWidget(QLabel("Find monitors", objectName="heading"))
+        lay.addWidget(_label("Find monitors", "heading"))
         scan_row = QHBoxLayout()
         self.scan_button = QPushButton("Scan serial ports and Bluetooth")
         self.scan_button.clicked.connect(self.scan)
-        self.scan_note = QLabel("", objectName="muted")
+        self.scan_note = _label("", "muted")
         self.scan_note.setWordWrap(True)
         scan_row.addWidget(self.scan_button)
         scan_row.addWidget(self.scan_note, 1)
@@ -96,8 +129,10 @@ class DevicesPanel(QWidget):
         self.connect_button.clicked.connect(self.connect_selected)
         connect_row.addWidget(self.connect_button)
         lay.addLayout(connect_row)
+        self.profile_choice.currentIndexChanged.connect(self._update_buttons)
         self.error = QLabel("")
-        self.error.setStyleSheet("color: #ffcc00;")
+        self.error.setWordWrap(True)
+        set_role(self.error, "muted")
         lay.addWidget(self.error)
 
         self.catalog = {p.key: p for p in load_catalog()}
@@ -107,11 +142,13 @@ class DevicesPanel(QWidget):
         )
         self.resize(980, 640)
         self.refresh(0.0)
+        self._update_buttons()
 
     # -- the connected devices ------------------------------------------------------------
 
     def refresh(self, now: float) -> None:
         entries = self.manager.entries()
+        self.entries = entries
         if self.table.rowCount() != len(entries):
             self.table.setRowCount(len(entries))
         for i, e in enumerate(entries):
@@ -123,36 +160,73 @@ class DevicesPanel(QWidget):
                 age,
                 signal_text(e),
                 battery,
-                ", ".join(sorted(e.channels)),
+                channels_text(e.channels),
                 str(e.malformed),
             ]
             for j, text in enumerate(cells):
                 item = self.table.item(i, j)
                 if item is None:
-                    self.table.setItem(i, j, QTableWidgetItem(text))
+                    item = QTableWidgetItem(text)
+                    self.table.setItem(i, j, item)
                 elif item.text() != text:
                     item.setText(text)
+                if j == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, e.name)
         self.table.resizeColumnsToContents()
         feeding = self.manager.session_channels(now)
-        text = "; ".join(f"{ch} \u2190 {', '.join(devs)}" for ch, devs in sorted(feeding.items()))
+        ordered = sorted(feeding.items(), key=lambda kv: (_ORDER.get(kv[0], len(_ORDER)), kv[0]))
+        text = "; ".join(f"{channel_name(ch)} \u2190 {', '.join(devs)}" for ch, devs in ordered)
         self.feeding.setText(f"Feeding this session: {text or 'nothing yet'}")
+        self._update_buttons()
 
     def selected_device(self) -> str | None:
         rows = {i.row() for i in self.table.selectedItems()}
         if len(rows) != 1:
             return None
         item = self.table.item(rows.pop(), 0)
-        return item.text() if item else None
+        if item is None:
+            return None
+        name = item.data(Qt.ItemDataRole.UserRole)
+        return str(name) if name else item.text()
+
+    def _selected_entry(self) -> DeviceEntry | None:
+        name = self.selected_device()
+        return next((e for e in self.entries if e.name == name), None)
+
+    def _update_buttons(self) -> None:
+        """Actions need a selection: without one they are disabled and the note says so."""
+        entry = self._selected_entry()
+        self.disconnect_button.setEnabled(entry is not None and entry.enabled)
+        self.reconnect_button.setEnabled(entry is not None and not entry.enabled)
+        for button in (self.disconnect_button, self.reconnect_button):
+            button.setToolTip("" if entry is not None else SELECT_DEVICE)
+        if entry is None:
+            self.device_note.setText(SELECT_DEVICE if self.entries else "No monitors yet.")
+        elif self.device_note.text() in (SELECT_DEVICE, "No monitors yet."):
+            self.device_note.setText("")
+        found = self.selected_result() is not None and self.profile_choice.currentData()
+        self.connect_button.setEnabled(bool(found))
+        self.connect_button.setToolTip("" if found else SELECT_FOUND)
 
     def _disconnect(self) -> None:
         name = self.selected_device()
-        if name:
-            self.manager.disconnect(name)
+        if not name:
+            self.device_note.setText(SELECT_DEVICE)
+            return
+        self.manager.disconnect(name)
+        self.entries = self.manager.entries()
+        self.device_note.setText(f"{name} disconnected; it stays off until you connect it again.")
+        self._update_buttons()
 
     def _reconnect(self) -> None:
         name = self.selected_device()
-        if name:
-            self.manager.reconnect(name)
+        if not name:
+            self.device_note.setText(SELECT_DEVICE)
+            return
+        self.manager.reconnect(name)
+        self.entries = self.manager.entries()
+        self.device_note.setText(f"Connecting {name} again\u2026")
+        self._update_buttons()
 
     # -- scanning and connecting ------------------------------------------------------------
 
@@ -182,15 +256,18 @@ class DevicesPanel(QWidget):
         self.found.resizeColumnsToContents()
         self.scan_button.setEnabled(True)
         self.scan_note.setText(note or f"{len(results)} found")
+        self._update_buttons()
 
     def _found_selected(self) -> None:
         r = self.selected_result()
         self.profile_choice.clear()
         if r is None:
+            self._update_buttons()
             return
         keys = r.profiles or tuple(k for k, p in self.catalog.items() if p.transport == r.transport)
         for key in keys:
             self.profile_choice.addItem(self.catalog[key].name, key)
+        self._update_buttons()
 
     def selected_result(self) -> ScanResult | None:
         rows = {i.row() for i in self.found.selectedItems()}
@@ -200,8 +277,12 @@ class DevicesPanel(QWidget):
         r = self.selected_result()
         key = self.profile_choice.currentData()
         self.error.setText("")
-        if r is None or key is None:
-            self.error.setText("Choose a device from the scan and its type first.")
+        set_role(self.error, "muted")
+        if r is None:
+            self.error.setText(SELECT_FOUND)
+            return
+        if key is None:
+            self.error.setText("Choose the device type first.")
             return
         profile = self.catalog[key]
         try:
@@ -210,4 +291,5 @@ class DevicesPanel(QWidget):
             else:
                 self.manager.connect_serial(profile, r.address)
         except ValueError as exc:
+            set_role(self.error, "error")
             self.error.setText(str(exc))

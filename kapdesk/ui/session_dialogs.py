@@ -5,13 +5,20 @@ Each dialog validates through the session controller (which records) and shows t
 controller's message in the dialog when something is refused, so nothing is lost and the
 staff see why. ``accept()`` records and closes only on success; tests set the fields and
 call ``accept()`` instead of ``exec()``. No dialog ever proposes a dose amount.
+
+Every dialog fits a 1280x720 clinic laptop: the form sits in a scroll area that scrolls
+only when the screen is too small for it, so the buttons always stay on screen. Colours
+come from the theme (``set_role``), never from a widget's own style sheet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from html import escape
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -20,16 +27,15 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -37,13 +43,22 @@ from PySide6.QtWidgets import (
 
 from kapdesk.domain.checklist import GateAnswer, GateKind, Override, StaffRole
 from kapdesk.domain.discharge import DischargeAssessment
-from kapdesk.domain.dosing import mg_per_kg
+from kapdesk.domain.dosing import Dose, DoseEntryError, mg_per_kg, validate_dose
 from kapdesk.domain.scales import Scale
 from kapdesk.domain.schedule import CheckKind
-from kapdesk.protocols import available_protocols
+from kapdesk.protocols import (
+    ProtocolFileError,
+    available_protocols,
+    default_protocol,
+    route_label,
+    route_phrase,
+)
 from kapdesk.runtime import Runtime
+from kapdesk.storage.models import SessionRow
 from kapdesk.storage.records import list_patients
 from kapdesk.ui.patient_dialog import PatientDialog
+from kapdesk.ui.screen_fit import FitScroll, fitted_size
+from kapdesk.ui.theme import set_role
 
 #: Channels shown (and scored) against the pre-dose baseline at discharge.
 VITAL_CHANNELS = ("nibp_systolic", "nibp_diastolic", "heart_rate", "spo2")
@@ -52,7 +67,21 @@ ROLE_LABELS = {
     StaffRole.THERAPIST: "Therapist",
     StaffRole.OTHER: "Other",
 }
-OK_COLOUR, FAIL_COLOUR, MUTED = "#8fd6a0", "#f0b36a", "#7d8896"
+
+
+def _status_role(ok: bool) -> str:
+    """A gate or criterion that passes reads as "ok", one that does not as "warn"."""
+    return "ok" if ok else "warn"
+
+
+def last_used_protocol(runtime: Runtime) -> str | None:
+    """The protocol of the most recent session in the database, if any."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session as OrmSession
+
+    q = select(SessionRow.protocol).order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
+    with OrmSession(runtime.engine) as s:
+        return s.scalars(q.limit(1)).first()
 
 
 class ActionDialog(QDialog):
@@ -65,16 +94,23 @@ class ActionDialog(QDialog):
         self.runtime = runtime
         self.controller = runtime.controller
         self.setWindowTitle(title)
-        self.setMinimumWidth(560)
         self.root = QVBoxLayout(self)
         self.root.setSpacing(12)
-        heading = QLabel(title, objectName="heading")
+        heading = QLabel(title)
+        set_role(heading, "heading")
         self.root.addWidget(heading)
-        self.body = QVBoxLayout()
-        self.root.addLayout(self.body)
+        inner = QWidget()
+        # a minimum on the body, not the dialog: the dialog's minimum stays its layout's,
+        # so it can never be made narrower than its widest row
+        inner.setMinimumWidth(540)
+        self.body = QVBoxLayout(inner)
+        self.body.setContentsMargins(0, 0, 8, 0)
+        self.body.setSpacing(12)
+        self.form_scroll = FitScroll(inner)
+        self.root.addWidget(self.form_scroll, 1)
         self.error = QLabel("")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #ffb4a8;")
+        set_role(self.error, "error")
         self.root.addWidget(self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -84,6 +120,15 @@ class ActionDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.root.addWidget(self.buttons)
+        self._sized = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Open at the preferred size where the screen has room for it (Qt alone would
+        cap a new window at 2/3 of the screen), unless the caller chose a size."""
+        if not self._sized and not self.testAttribute(Qt.WidgetAttribute.WA_Resized):
+            self.resize(fitted_size(self))
+        self._sized = True
+        super().showEvent(event)
 
     def apply(self) -> None:
         raise NotImplementedError
@@ -98,7 +143,8 @@ class ActionDialog(QDialog):
 
 
 def _muted(text: str) -> QLabel:
-    label = QLabel(text, objectName="muted")
+    label = QLabel(text)
+    set_role(label, "muted")
     label.setWordWrap(True)
     return label
 
@@ -168,9 +214,45 @@ class NewSessionDialog(ActionDialog):
         form.addRow("Protocol", self.protocol)
         self.about = _muted("")
         self.body.addWidget(self.about)
+        #: why this protocol was preselected (the clinic's default, or the last used)
+        self.default_note = _muted("")
+        self.body.addWidget(self.default_note)
+        self.select_default_protocol()
         self.protocol.currentIndexChanged.connect(self._describe)
         self.reload_patients()
         self._describe()
+
+    def select_default_protocol(self) -> str | None:
+        """Preselect the clinic's default protocol (clinic.toml ``[sessions]
+        default_protocol``), else the one the last session used, else the first."""
+        notes: list[str] = []
+        role = "muted"
+        try:
+            configured = default_protocol()
+        except ProtocolFileError as e:
+            configured, role = None, "warn"
+            notes.append(f"The clinic default cannot be read: {e}")
+        choice, why = None, ""
+        if configured is not None:
+            if self.protocol.findData(configured) >= 0:
+                choice, why = configured, "the clinic's default protocol"
+            else:
+                role = "warn"
+                notes.append(
+                    f"The clinic default {configured!r} (clinic.toml, [sessions]"
+                    " default_protocol) is not a protocol that loads here."
+                )
+        if choice is None:
+            last = last_used_protocol(self.runtime)
+            if last is not None and self.protocol.findData(last) >= 0:
+                choice, why = last, "the protocol of the last session"
+        if choice is not None:
+            self.protocol.setCurrentIndex(self.protocol.findData(choice))
+            notes.append(f"Preselected: {why}.")
+        self.default_note.setText(" ".join(notes))
+        self.default_note.setVisible(bool(notes))
+        set_role(self.default_note, role)
+        return choice
 
     def reload_patients(self, select_id: int | None = None) -> None:
         self.patient.clear()
@@ -196,9 +278,11 @@ class NewSessionDialog(ActionDialog):
         pid = self.protocol.currentData()
         if pid:
             p = protocol_set(pid).protocol
+            routes = ", ".join(route_label(r) for r in p.dosing.routes)
             self.about.setText(
-                f"{p.description}\nAbout {p.expected_total_min:.0f} min in {len(p.phases)} "
-                f"phases; minimum observation {p.observation_min:g} min after the dose."
+                f"{p.description}\nRoute: {routes}. About {p.expected_total_min:.0f} min in "
+                f"{len(p.phases)} phases; minimum observation {p.observation_min:g} min "
+                "after the dose."
             )
 
     def apply(self) -> None:
@@ -298,9 +382,11 @@ class ChecklistDialog(ActionDialog):
         failing = 0
         for gate in self.gates:
             passed, detail = check_gate(gate, answers.get(gate.id))
-            colour = OK_COLOUR if passed else FAIL_COLOUR
             mark = "\u2713" if passed else "\u25cb"
-            self.status[gate.id].setText(f"<span style='color:{colour}'>{mark} {detail}</span>")
+            status = self.status[gate.id]
+            status.setTextFormat(Qt.TextFormat.PlainText)
+            status.setText(f"{mark} {detail}")
+            set_role(status, _status_role(passed))
             self.overrides[gate.id].setVisible(not passed)
             failing += not passed
         self.summary.setText(
@@ -322,7 +408,7 @@ class IntentionDialog(ActionDialog):
         self.body.addWidget(_muted("The patient's intention, in their own words."))
         self.text = QPlainTextEdit()
         self.text.setMinimumHeight(120)
-        self.text.setStyleSheet("font-size: 17px;")
+        set_role(self.text, "large")
         self.body.addWidget(self.text)
 
     def apply(self) -> None:
@@ -331,7 +417,14 @@ class IntentionDialog(ActionDialog):
 
 class DoseDialog(ActionDialog):
     """Route, amount, weight, lot (and infusion time): mg/kg is computed from what is
-    entered. The amount starts empty: kapdesk never proposes a dose."""
+    entered. The amount starts empty: kapdesk never proposes a dose.
+
+    Routes are spelled out ("Intranasal (nasal spray)"); the protocol's code ("IN") is
+    what is recorded. Recording asks first ("Record 60 mg intranasal (nasal spray), lot
+    K-7731?"), after the entry has been checked, so staff never confirm a dose that is
+    then refused. An error shown after a refused entry is checked again on every edit and
+    clears once the entry is fixed.
+    """
 
     ok_text = "Record dose"
 
@@ -339,12 +432,15 @@ class DoseDialog(ActionDialog):
         number = len(runtime.controller.doses) + 1
         title = "Dose" if number == 1 else f"Booster (dose {number})"
         super().__init__(runtime, title, parent)
+        self.number = number
         protocol = self.controller._require_protocol()
+        self.protocol = protocol
         form = QFormLayout()
         form.setVerticalSpacing(10)
         self.body.addLayout(form)
         self.route = QComboBox()
-        self.route.addItems(list(protocol.dosing.routes))
+        for code in protocol.dosing.routes:
+            self.route.addItem(route_label(code), code)
         self.amount = QDoubleSpinBox(decimals=1, maximum=10000.0)
         self.amount.setSuffix(" mg")
         self.amount.setSpecialValueText("enter amount")
@@ -355,7 +451,7 @@ class DoseDialog(ActionDialog):
         self.weight.setSpecialValueText("\u2014")
         self.weight.setValue(weight or 0.0)
         self.per_kg = QLabel("\u2014")
-        self.per_kg.setStyleSheet("font-size: 18px; font-weight: 600;")
+        set_role(self.per_kg, "emphasis")
         self.lot = QLineEdit(placeholderText="Lot number")
         form.addRow("Route", self.route)
         form.addRow("Amount", self.amount)
@@ -369,18 +465,108 @@ class DoseDialog(ActionDialog):
             form.addRow("Infusion over", self.infusion)
         self.note = QLineEdit(placeholderText="Optional note")
         form.addRow("Note", self.note)
-        self.body.addWidget(_muted("Amount as prescribed and entered by staff; kapdesk only "
-                                   "computes mg/kg from it."))  # fmt: skip
+        self.body.addWidget(
+            _muted(
+                "Amount as prescribed and entered by staff; kapdesk only computes mg/kg "
+                "from it. You confirm before it is recorded."
+            )
+        )
         self.amount.valueChanged.connect(self._per_kg)
         self.weight.valueChanged.connect(self._per_kg)
+        for signal in (
+            self.route.currentIndexChanged,
+            self.amount.valueChanged,
+            self.weight.valueChanged,
+            self.lot.textChanged,
+            self.note.textChanged,
+        ):
+            signal.connect(self._recheck)
+        if self.infusion is not None:
+            self.infusion.valueChanged.connect(self._recheck)
 
     def _per_kg(self) -> None:
         a, w = self.amount.value(), self.weight.value()
         self.per_kg.setText(f"{mg_per_kg(a, w):.3f} mg/kg" if a > 0 and w > 0 else "\u2014")
 
+    def route_code(self) -> str:
+        """The recorded code of the chosen route ("IN")."""
+        return str(self.route.currentData())
+
+    def entry(self) -> Dose:
+        """The dose as entered, checked as the controller will check it (the checklist
+        for a first dose, then every field); raises with the reason when it would be
+        refused."""
+        controller = self.controller
+        if self.number == 1 and self.protocol.checklist:
+            outcome = controller.checklist_outcome
+            if outcome is None:
+                raise ValueError("complete the pre-dose checklist before the first dose")
+            if not outcome.get("cleared"):
+                blocking = ", ".join(outcome.get("blocking", []))
+                raise ValueError(f"the pre-dose checklist is not cleared ({blocking})")
+        weight = self.weight.value() or None
+        if weight is None:
+            weight = controller.patient.weight_kg if controller.patient else None
+        if weight is None:
+            raise DoseEntryError("enter the body weight (the patient record has none)")
+        return validate_dose(
+            self.protocol.dosing,
+            self.route_code(),
+            self.amount.value(),
+            weight,
+            self.lot.text(),
+            self.number,
+            (self.infusion.value() or None) if self.infusion else None,
+            self.note.text(),
+        )
+
+    def _recheck(self) -> None:
+        """Once an error is shown, keep it true: update it on every edit, and clear it
+        as soon as the entry is fixed."""
+        if not self.error.text():
+            return
+        try:
+            self.entry()
+        except (ValueError, RuntimeError, KeyError) as e:
+            self.error.setText(str(e).strip("'\""))
+        else:
+            self.error.setText("")
+
+    def confirmation_text(self, dose: Dose) -> str:
+        what = "booster" if dose.booster else "dose"
+        lot = f"lot {dose.lot}" if dose.lot else "no lot number"
+        over = f" over {dose.infusion_min:g} min" if dose.infusion_min else ""
+        return (
+            f"Record {dose.amount_mg:g} mg {route_phrase(dose.route)}{over}, {lot}?\n\n"
+            f"{dose.mg_per_kg:.3f} mg/kg at {dose.weight_kg:g} kg; {what} {dose.number} "
+            "of this session. It is recorded with the time and cannot be undone."
+        )
+
+    def confirm(self, dose: Dose) -> bool:
+        """Ask before recording (Yes/No, No by default: a second Enter does not record)."""
+        answer = QMessageBox.question(
+            self,
+            "Record this dose?",
+            self.confirmation_text(dose),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def accept(self) -> None:
+        try:
+            dose = self.entry()
+        except (ValueError, RuntimeError, KeyError) as e:
+            self.error.setText(str(e).strip("'\""))
+            return
+        if not self.confirm(dose):
+            self.error.setText("")
+            return
+        super().accept()
+
     def apply(self) -> None:
         self.dose = self.controller.give_dose(
-            self.route.currentText(),
+            self.route_code(),
             self.amount.value(),
             lot=self.lot.text(),
             weight_kg=self.weight.value() or None,
@@ -402,7 +588,6 @@ class ScaleForm(QWidget):
             box = QGroupBox(item.label)
             bl = QVBoxLayout(box)
             bl.setSpacing(2)
-            box.setStyleSheet("QRadioButton:checked { color: #9cc4ff; font-weight: 600; }")
             group = QButtonGroup(self)
             for opt in item.options:
                 rb = QRadioButton(f"{opt.score}  \u2014  {opt.text}")
@@ -487,21 +672,15 @@ class DischargeDialog(ActionDialog):
     def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
         super().__init__(runtime, "Discharge", parent)
         protocol = self.controller._require_protocol()
-        self.setMinimumSize(1100, 760)
         columns = QHBoxLayout()
         columns.setSpacing(18)
         self.body.addLayout(columns, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        inner = QWidget()
-        left = QVBoxLayout(inner)
-        left.setContentsMargins(0, 0, 8, 0)
-        scroll.setWidget(inner)
-        columns.addWidget(scroll, 1)
+        left = QVBoxLayout()
+        columns.addLayout(left, 1)
         scale = self.controller.scales[protocol.discharge.score_scale]
         title = QLabel(f"{scale.name} — discharge at ≥ {protocol.discharge.score_min}")
-        title.setStyleSheet("font-weight: 600;")
+        title.setWordWrap(True)
+        set_role(title, "emphasis")
         left.addWidget(title)
         self.score_form = ScaleForm(scale)
         left.addWidget(self.score_form)
@@ -555,16 +734,16 @@ class DischargeDialog(ActionDialog):
                 row = self.criteria_layout.rowCount()
                 label = QLabel()
                 label.setWordWrap(True)
+                label.setTextFormat(Qt.TextFormat.RichText)
                 self.criterion_labels[c.id] = label
                 self.criteria_layout.addWidget(label, row, 0)
                 ov = OverrideRow()
                 self.overrides[c.id] = ov
                 self.criteria_layout.addWidget(ov, row + 1, 0)
-            colour = OK_COLOUR if c.met else FAIL_COLOUR
             mark = "\u2713" if c.met else "\u25cb"
-            self.criterion_labels[c.id].setText(
-                f"<span style='color:{colour}'>{mark} <b>{c.label}</b>: {c.detail}</span>"
-            )
+            label = self.criterion_labels[c.id]
+            label.setText(f"{mark} <b>{escape(c.label)}</b>: {escape(c.detail)}")
+            set_role(label, _status_role(c.met))
             self.overrides[c.id].setVisible(not c.met)
 
     def chosen_overrides(self) -> list[Override]:

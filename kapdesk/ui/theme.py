@@ -438,6 +438,7 @@ def style_sheet(t: Theme) -> str:
                    padding-top: 6px; }}
     QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px;
                    color: {t.muted}; }}
+    QPlainTextEdit[role="large"] {{ font-size: 17px; }}
     """
 
 

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QMessageBox
 from session_test_support import SteppedClock, make_patient
 
 from kapdesk.domain.session import SessionState
@@ -50,9 +50,16 @@ def grab(widget, shots: Path, name: str) -> None:
 
 
 def test_a_complete_session_through_the_panel(
-    qtbot, runtime: Runtime, clock: SteppedClock, shots: Path
+    qtbot, runtime: Runtime, clock: SteppedClock, shots: Path, monkeypatch
 ) -> None:
     c = runtime.controller
+    asked: list[str] = []
+
+    def confirm_yes(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", confirm_yes)
     panel = SessionPanel(runtime)
     qtbot.addWidget(panel)
     panel.resize(470, 940)
@@ -129,6 +136,7 @@ def test_a_complete_session_through_the_panel(
     grab(dose, shots, "08-dose")
     dose.accept()
     assert dose.result() == dose.DialogCode.Accepted, dose.error.text()
+    assert asked[-1].startswith("Record 50 mg intramuscular (IM), lot K-2291?")
     assert c.dose_t is not None
     panel.refresh()
     assert panel.buttons["dose"].text() == "Booster\u2026"
