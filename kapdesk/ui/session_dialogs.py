@@ -714,7 +714,7 @@ class DischargeDialog(ActionDialog):
         out = {}
         for ch in VITAL_CHANNELS:
             last = self.runtime.trends.last(ch)
-            if last is not None:
+            if last is not None and last[1] == last[1]:  # NaN: blanked, not a value
                 out[ch] = last[1]
         return out
 
