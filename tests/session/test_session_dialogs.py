@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QDialog, QMessageBox
 from session_test_support import SteppedClock, make_patient
 
@@ -36,6 +37,10 @@ def dark_theme(qapp):
     palette, sheet = qapp.palette(), qapp.styleSheet()
     theme.apply(qapp)
     yield
+    # the test's windows are closed and only marked for deletion by now: delete them
+    # first, under the style sheet they were polished with (dropping the app's style
+    # sheet under widgets that are deleted later crashes the next style-sheet change)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     qapp.setPalette(palette)
     qapp.setStyleSheet(sheet)
 
