@@ -33,26 +33,29 @@ from PySide6.QtWidgets import (
 from kapdesk.domain.access import Actor
 from kapdesk.domain.journal import CHECKIN_SCALES, EntryView
 from kapdesk.domain.questionnaires import INSTRUMENTS
-from kapdesk.storage.journal_store import JournalStore, SafetyFlag, ScorePoint
+from kapdesk.storage.journal_store import JournalStore, SafetyFlag, ScorePoint, SearchHit
+from kapdesk.ui import theme
 from kapdesk.ui.journal_widgets import local_datetime, snippet_html, store_from
-from kapdesk.ui.theme import ALARM_COLOURS, DARK
 
 POLL_MS = 3000
-SCORE_COLOURS = {"phq9": "#b39dff", "gad7": "#f0b35a"}
-FLAG_COLOUR = ALARM_COLOURS["high"]
 
-REVIEW_STYLE = f"""
-QWidget {{ font-size: 15px; }}
-QTextBrowser {{ background: {DARK.panel}; border: 1px solid {DARK.panel_border};
-                border-radius: 8px; padding: 10px; font-size: 16px; }}
-QLineEdit {{ background: {DARK.panel}; border: 1px solid {DARK.panel_border};
-             border-radius: 6px; padding: 6px; font-size: 16px; }}
-QFrame#safetyBanner {{ background: #5a1414; border: 2px solid {FLAG_COLOUR};
-                       border-radius: 8px; }}
-QFrame#safetyBanner QLabel {{ color: #ffe3e3; font-size: 18px; font-weight: 700; }}
-QListWidget::item {{ padding: 5px 2px; border-bottom: 1px solid {DARK.panel_border}; }}
-QTabBar::tab {{ padding: 7px 14px; }}
+#: Sizes only: every colour comes from the application style sheet of the active theme
+#: (``theme.style_sheet``) or from ``theme.active()``, so a theme switch re-colours all.
+#: No rule for QWidget or QLabel here: a window's own sheet outranks the application's,
+#: and would override the sizes of the label roles (title, heading, emphasis).
+REVIEW_SIZES = """
+QListWidget, QTabBar, QPushButton { font-size: 15px; }
+QTextBrowser { padding: 10px; font-size: 16px; }
+QLineEdit { padding: 6px; font-size: 16px; }
+QListWidget::item { padding: 5px 2px; }
+QTabBar::tab { padding: 7px 14px; }
 """
+
+
+def hit_css(t: theme.Theme) -> str:
+    """A ``<style>`` for a rich-text QLabel (it has no default style sheet): search hits
+    in the theme's hit colour."""
+    return f"<style>.hit {{ color: {t.hit}; font-weight: bold; }}</style>"
 
 
 def _item(text: str, data: Any) -> QListWidgetItem:
@@ -64,7 +67,7 @@ def _item(text: str, data: Any) -> QListWidgetItem:
 def entry_html(view: EntryView, patient: str, scores: list[ScorePoint]) -> str:
     """An entry for reading; a not-shared entry is shown as existing, nothing more."""
     when = html.escape(local_datetime(view.created_at))
-    head = f"<p style='color:{DARK.muted}'>{html.escape(patient)} \u00b7 {when}"
+    head = f"<p class='muted'>{html.escape(patient)} \u00b7 {when}"
     head += f" \u00b7 version {view.revision}" if view.revision else " \u00b7 draft"
     head += " \u00b7 about a session</p>" if view.session_id else "</p>"
     if view.redacted:
@@ -76,7 +79,7 @@ def entry_html(view: EntryView, patient: str, scores: list[ScorePoint]) -> str:
     if view.tags:
         parts.append(
             "<p>"
-            + " ".join(f"<span style='color:#9ecbff'>#{html.escape(t)}</span>" for t in view.tags)
+            + " ".join(f"<span class='tag'>#{html.escape(t)}</span>" for t in view.tags)
             + "</p>"
         )
     if view.checkin is not None and not view.checkin.empty:
@@ -85,51 +88,55 @@ def entry_html(view: EntryView, patient: str, scores: list[ScorePoint]) -> str:
             f"{label} {values[n]}/10" for n, label, *_ in CHECKIN_SCALES if values[n] is not None
         ]
         joined = " \u00b7 ".join(cells)
-        parts.append(f"<p style='color:{DARK.muted}'>Check-in: {joined}</p>")
+        parts.append(f"<p class='muted'>Check-in: {joined}</p>")
     body = html.escape(view.text or "").replace("\n", "<br>")
     parts.append(f"<p style='font-size:17px; line-height:140%'>{body}</p>")
     for sp in scores:
         name = INSTRUMENTS[sp.instrument].name
-        flag = (
-            f" <b style='color:{FLAG_COLOUR}'>\u26a0 item 9 answered above 0</b>"
-            if sp.flags
-            else ""
-        )
+        flag = " <b class='flag'>\u26a0 item 9 answered above 0</b>" if sp.flags else ""
         parts.append(f"<p>{name}: <b>{sp.total}</b> ({html.escape(sp.band)}){flag}</p>")
     return "".join(parts)
 
 
 class ScoreTrend(pg.PlotWidget):
-    """PHQ-9 and GAD-7 totals across the course of care; flagged answers in red."""
+    """PHQ-9 and GAD-7 totals across the course of care; flagged answers ringed in the
+    theme's flag colour. Re-coloured on every theme switch."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem()})
-        self.setBackground(DARK.plot_background)
-        self.showGrid(x=True, y=True, alpha=DARK.grid_alpha)
         self.setYRange(0, 27)
         self.setLabel("left", "total")
         self.setMouseEnabled(x=False, y=False)
-        self.addLegend(offset=(10, 5))
+        self.legend = self.addLegend(offset=(10, 5))
         self.curves: dict[str, pg.PlotDataItem] = {}
-        for iid, colour in SCORE_COLOURS.items():
+        for iid in ("phq9", "gad7"):
             self.curves[iid] = self.plot(
-                [],
-                [],
-                name=INSTRUMENTS[iid].name,
-                pen=pg.mkPen(colour, width=2),
-                symbol="o",
-                symbolSize=9,
-                symbolBrush=colour,
-                symbolPen=None,
+                [], [], name=INSTRUMENTS[iid].name, symbol="o", symbolSize=9, symbolPen=None
             )
-        self.flagged = pg.ScatterPlotItem(
-            size=18, pen=pg.mkPen(FLAG_COLOUR, width=3), brush=None, symbol="o"
-        )
+        self.flagged = pg.ScatterPlotItem(size=18, brush=None, symbol="o")
         self.addItem(self.flagged)
-        threshold = pg.InfiniteLine(
-            pos=10, angle=0, pen=pg.mkPen(DARK.muted, width=1, style=Qt.PenStyle.DashLine)
-        )
-        self.addItem(threshold)  # 10: "moderate" on both scales
+        self.threshold = pg.InfiniteLine(pos=10, angle=0)
+        self.addItem(self.threshold)  # 10: "moderate" on both scales
+        self.recolour(theme.active())
+        theme.notifier().changed.connect(self.recolour)
+
+    def recolour(self, t: theme.Theme) -> None:
+        """Background, grid, axes, legend and every line in the colours of ``t``."""
+        self.setBackground(t.plot_background)
+        self.showGrid(x=True, y=True, alpha=t.grid_alpha)
+        for ax in ("left", "bottom"):
+            self.getAxis(ax).setTextPen(t.muted)
+            self.getAxis(ax).setPen(t.muted)  # the grid is drawn in it, at grid_alpha
+        self.setLabel("left", "total", color=t.muted)
+        for iid, curve in self.curves.items():
+            colour = t.score[iid]
+            curve.setPen(pg.mkPen(colour, width=2))
+            curve.setSymbolBrush(colour)
+        self.flagged.setPen(pg.mkPen(t.flag_border, width=3))
+        self.threshold.setPen(pg.mkPen(t.muted, width=1, style=Qt.PenStyle.DashLine))
+        self.legend.setLabelTextColor(t.text)
+        for _sample, label in self.legend.items:
+            label.setText(label.text)  # LabelItem renders its colour only in setText
 
     def show_scores(self, points: list[ScorePoint]) -> None:
         for iid, curve in self.curves.items():
@@ -159,8 +166,10 @@ class JournalReviewWindow(QMainWindow):
         self.patient_id: int | None = None
         self.open_flags: list[SafetyFlag] = []
         self.current: EntryView | None = None
+        self._entry_html = ""  # the entry shown in the reader, re-rendered on a switch
+        self._hits: list[SearchHit] = []  # the search results shown, re-rendered on a switch
         self.setWindowTitle("Journal review")
-        self.setStyleSheet(REVIEW_STYLE)
+        self.setStyleSheet(REVIEW_SIZES)
 
         central = QWidget()
         central.setObjectName("central")
@@ -186,15 +195,25 @@ class JournalReviewWindow(QMainWindow):
         patients = self.store.patients(self.actor)
         if patients:
             self.show_patient(patients[0][0])
+        self.apply_theme()
+        theme.notifier().changed.connect(self.apply_theme)
+
+    def apply_theme(self, _t: theme.Theme | None = None) -> None:
+        """Follow a theme switch: the widgets follow the application style sheet and the
+        plot re-colours itself; the rich text here is re-rendered in the new colours."""
+        self._render_entry()
+        self._render_hits()
 
     # -- layout ---------------------------------------------------------------------------
 
     def _safety_banner(self) -> QFrame:
         self.banner = QFrame()
         self.banner.setObjectName("safetyBanner")
+        theme.set_role(self.banner, "flag")  # flag colours in every theme, for its labels too
         row = QHBoxLayout(self.banner)
         row.setContentsMargins(14, 8, 10, 8)
         self.banner_text = QLabel("")
+        theme.set_role(self.banner_text, "emphasis")
         self.banner_text.setWordWrap(True)
         self.ack_button = QPushButton("Seen \u2014 I will follow up")
         self.ack_button.clicked.connect(self.acknowledge_first_flag)
@@ -209,9 +228,9 @@ class JournalReviewWindow(QMainWindow):
     def _search_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         title = QLabel("Journal review")
-        title.setStyleSheet("font-size: 22px; font-weight: 600;")
+        theme.set_role(title, "title")
         who = QLabel(f"as {self.actor.name}")
-        who.setObjectName("muted")
+        theme.set_role(who, "muted")
         self.search_box = QLineEdit()
         self.search_box.setPlaceholderText("Search shared entries of all patients\u2026")
         self.search_box.returnPressed.connect(self.run_search)
@@ -237,7 +256,7 @@ class JournalReviewWindow(QMainWindow):
         self.results.setWordWrap(True)
         self.results.itemClicked.connect(self._open_item)
         self.results_label = QLabel("")
-        self.results_label.setObjectName("muted")
+        theme.set_role(self.results_label, "muted")
         results_tab = QWidget()
         rv = QVBoxLayout(results_tab)
         rv.setContentsMargins(4, 4, 4, 4)
@@ -253,9 +272,9 @@ class JournalReviewWindow(QMainWindow):
         v = QVBoxLayout(w)
         v.setContentsMargins(0, 0, 0, 0)
         self.patient_title = QLabel("")
-        self.patient_title.setStyleSheet("font-size: 20px; font-weight: 600;")
+        theme.set_role(self.patient_title, "heading")
         self.latest_scores = QLabel("")
-        self.latest_scores.setObjectName("muted")
+        theme.set_role(self.latest_scores, "muted")
         v.addWidget(self.patient_title)
         v.addWidget(self.latest_scores)
         body = QSplitter(Qt.Orientation.Horizontal)
@@ -322,6 +341,7 @@ class JournalReviewWindow(QMainWindow):
             "Latest: " + " \u00b7 ".join(latest) if latest else "No questionnaires yet"
         )
         self.reader.clear()
+        self._entry_html = ""
         self.current = None
 
     def open_entry(self, entry_id: int) -> EntryView:
@@ -332,10 +352,18 @@ class JournalReviewWindow(QMainWindow):
         scores = [
             s for s in self.store.scores(self.actor, view.patient_id) if s.entry_id == view.id
         ]
-        self.reader.setHtml(entry_html(view, name, scores))
+        self._entry_html = entry_html(view, name, scores)
+        self._render_entry()
         self.current = view
         self.store.mark_read(self.actor, entry_id)
         return view
+
+    def _render_entry(self) -> None:
+        """The entry in the reader, in the active theme's colours (its default style sheet
+        is read when the HTML is set, so it is set first and the HTML set again)."""
+        self.reader.document().setDefaultStyleSheet(theme.html_style())
+        if self._entry_html:
+            self.reader.setHtml(self._entry_html)
 
     def _open_item(self, item: QListWidgetItem) -> None:
         self.open_entry(int(item.data(Qt.ItemDataRole.UserRole)))
@@ -343,19 +371,8 @@ class JournalReviewWindow(QMainWindow):
     def run_search(self) -> None:
         query = self.search_box.text()
         hits = self.store.search(self.actor, query)
-        self.results.clear()
-        for hit in hits:
-            label = QLabel(
-                f"<b>{html.escape(hit.patient_name)}</b> \u00b7 "
-                f"{html.escape(local_datetime(hit.entry.created_at))}<br>"
-                f"{snippet_html(hit.snippet)}"
-            )
-            label.setWordWrap(True)
-            label.setContentsMargins(4, 4, 4, 4)
-            item = _item("", hit.entry.id)
-            self.results.addItem(item)
-            item.setSizeHint(label.sizeHint())
-            self.results.setItemWidget(item, label)
+        self._hits = list(hits)
+        self._render_hits()
         shown = html.escape(query.strip())
         self.results_label.setText(
             f"{len(hits)} shared entr{'y' if len(hits) == 1 else 'ies'} for \u201c{shown}\u201d"
@@ -363,6 +380,24 @@ class JournalReviewWindow(QMainWindow):
             else "Type words to search"
         )
         self.left_tabs.setCurrentIndex(2)
+
+    def _render_hits(self) -> None:
+        """The search results, their hits in the active theme's hit colour."""
+        style = hit_css(theme.active())
+        self.results.clear()
+        for hit in self._hits:
+            label = QLabel(
+                f"{style}<b>{html.escape(hit.patient_name)}</b> \u00b7 "
+                f"{html.escape(local_datetime(hit.entry.created_at))}<br>"
+                f"{snippet_html(hit.snippet)}"
+            )
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setWordWrap(True)
+            label.setContentsMargins(4, 4, 4, 4)
+            item = _item("", hit.entry.id)
+            self.results.addItem(item)
+            item.setSizeHint(label.sizeHint())
+            self.results.setItemWidget(item, label)
 
     def acknowledge_first_flag(self) -> None:
         if not self.open_flags:

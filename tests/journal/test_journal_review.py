@@ -91,3 +91,66 @@ def test_snippets_escape_the_patients_text() -> None:
     assert snippet_html("<script>\x02x\x03</script>") == (
         "&lt;script&gt;<b class='hit'>x</b>&lt;/script&gt;"
     )
+
+
+def test_the_window_takes_its_colours_from_the_active_theme(
+    qtbot: QtBot, qapp, runtime: Runtime
+) -> None:
+    """Issue 10: a switch to the light day theme re-colours the plot, the reader and the
+    search results; no widget keeps a colour of its own; the safety banner has its role."""
+    from PySide6.QtWidgets import QWidget
+
+    from kapdesk.ui import theme
+
+    patient_id, session_id = create_demo_session(runtime.engine)
+    demo = create_demo_journal(runtime, patient_id, session_id)
+    win = JournalReviewWindow(runtime, "Dr Demo")
+    qtbot.addWidget(win)
+    win.show()
+    win.show_patient(patient_id)
+    win.open_entry(demo.shared_entry_id)
+    win.search_box.setText("grandmother")
+    win.run_search()
+    assert theme.DARK.text in win.reader.document().defaultStyleSheet()
+    try:
+        theme.apply(qapp, theme.DAY)
+
+        assert win.trend.backgroundBrush().color().name() == theme.DAY.plot_background
+        phq9_pen = win.trend.curves["phq9"].opts["pen"]
+        assert phq9_pen.color().name() == theme.DAY.score["phq9"]
+        assert win.trend.getAxis("left").textPen().color().name() == theme.DAY.muted
+
+        sheet = win.reader.document().defaultStyleSheet()
+        assert theme.DAY.text in sheet and theme.DARK.text not in sheet
+        shown = win.reader.toHtml()  # re-rendered: the entry is still there, in day colours
+        assert "grandmother" in shown
+        assert theme.DAY.muted in shown and theme.DARK.muted not in shown
+
+        label = win.results.itemWidget(win.results.item(0))
+        assert win.results.count() == 1 and theme.DAY.hit in label.text()
+
+        for widget in [win, *win.findChildren(QWidget)]:
+            assert "#" not in widget.styleSheet(), (widget, widget.styleSheet())
+        assert win.banner.property("role") == "flag"
+    finally:
+        theme.apply(qapp, theme.DARK)
+    assert win.trend.backgroundBrush().color().name() == theme.DARK.plot_background
+    assert theme.DARK.text in win.reader.document().defaultStyleSheet()
+
+
+def test_entry_html_uses_theme_classes_not_colours(runtime: Runtime) -> None:
+    """The reader's HTML names classes of ``theme.html_style``; it writes no colour."""
+    from kapdesk.domain.access import Actor
+    from kapdesk.storage.journal_store import JournalStore
+    from kapdesk.ui.journal_review import entry_html
+
+    patient_id, session_id = create_demo_session(runtime.engine)
+    demo = create_demo_journal(runtime, patient_id, session_id)
+    store = JournalStore.for_runtime(runtime)
+    therapist = Actor.therapist("Dr Demo")
+    view = store.entry(therapist, demo.shared_entry_id)
+    scores = [s for s in store.scores(therapist, patient_id) if s.entry_id == view.id]
+    text = entry_html(view, "Demo Patient", scores)
+    assert "color" not in text and "class='muted'" in text
+    private = entry_html(store.entry(therapist, demo.private_entry_id), "Demo Patient", [])
+    assert "color" not in private and "Private entry" in private
