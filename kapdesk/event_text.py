@@ -9,15 +9,7 @@ from typing import Any
 
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.session import SessionEvent
-
-#: Dose routes as staff say them; the record keeps the short code.
-ROUTE_NAMES = {
-    "IM": "intramuscular",
-    "IV": "intravenous",
-    "IN": "intranasal",
-    "SL": "sublingual",
-    "PO": "oral",
-}
+from kapdesk.protocols import route_phrase
 
 #: Why the music changed, in words.
 MUSIC_REASONS = {
@@ -33,10 +25,6 @@ MUSIC_REASONS = {
     "advanced": "next track",
     "play": "started by staff",
 }
-
-
-def route_name(code: Any) -> str:
-    return ROUTE_NAMES.get(str(code).upper(), str(code))
 
 
 def channel_name(channel: Any) -> str:
@@ -80,9 +68,10 @@ def describe(event: SessionEvent, protocol_name: str = "") -> str:
             kind = f"Booster {d.get('number', '')}" if d.get("booster") else "Dose"
             extra = f" over {d['infusion_min']:g} min" if "infusion_min" in d else ""
             weight = f" at {_num(d['weight_kg'])} kg" if d.get("weight_kg") else ""
-            per_kg = f" ({d['mg_per_kg']} mg/kg{weight})" if d.get("mg_per_kg") else ""
+            per_kg = f", {d['mg_per_kg']} mg/kg{weight}" if d.get("mg_per_kg") else ""
+            route = route_phrase(str(d.get("route", "")))
             return (
-                f"{kind}: {_num(d.get('amount_mg', '?'))} mg {route_name(d.get('route', ''))}"
+                f"{kind}: {_num(d.get('amount_mg', '?'))} mg {route}"
                 f"{per_kg}, lot {d.get('lot') or '-'}{extra}"
             )
         case "check":

@@ -66,8 +66,8 @@ from kapdesk.ui.journal_widgets import (
     local_datetime,
     store_from,
 )
+from kapdesk.ui.screen_fit import fit_to_screen
 from kapdesk.ui.theme import set_role
-from kapdesk.ui.window_size import fit_to_screen
 
 NO_VALUE = "\u2013"
 DAY_S = 24 * 3600.0

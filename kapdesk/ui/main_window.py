@@ -46,9 +46,9 @@ from kapdesk.ui.monitor_view import MonitorView
 from kapdesk.ui.music_panel import MusicPanel
 from kapdesk.ui.music_player import SessionMusicPlayer, follow_session
 from kapdesk.ui.safety_flags import SafetyFlagBar
+from kapdesk.ui.screen_fit import fit_to_screen
 from kapdesk.ui.session_panel import SessionPanel, marker_label
 from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher, set_role
-from kapdesk.ui.window_size import fit_to_screen
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ size within the screen's free area (Qt alone caps a new window at 2/3 of the scr
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QScrollArea, QWidget
 
 #: The body of a dialog never asks for less height than this (it scrolls instead), and
 #: its preferred height leaves this much of the screen for the title bar, heading, error
@@ -55,3 +55,13 @@ def fitted_size(window: QWidget) -> QSize:
         free = screen.availableGeometry().size() - QSize(24, WINDOW_FRAME_HEIGHT)
         hint = hint.boundedTo(free)
     return hint.expandedTo(window.minimumSizeHint()).expandedTo(window.minimumSize())
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Open a main window at ``width`` x ``height``, or at the screen's available size if
+    smaller (a 1280x720 laptop), never beyond it."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        width, height = min(width, room.width()), min(height, room.height())
+    window.resize(width, height)
