@@ -23,7 +23,7 @@ MUSIC_REASONS = {
     "after_error": "after a playback error",
     "ended": "track ended",
     "advanced": "next track",
-    "play": "started by staff",
+    "play": "started",
 }
 
 
