@@ -10,8 +10,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from devices.patient_model import EmulatedPatient, PatientProfile
+from kapdesk.domain.alarms import AlarmState
 from kapdesk.domain.checklist import GateAnswer, Override, StaffRole
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.schedule import CheckKind
@@ -46,6 +48,14 @@ DEMO_CHECK_IN = "Nods; breathing slow and even"
 DEMO_STAFF = "Demo RN"
 
 
+class AlarmControls(Protocol):
+    """What the demo's nurse uses of the alarm service."""
+
+    def active_alarms(self) -> tuple[AlarmState, ...]: ...
+
+    def acknowledge(self, by: str) -> object: ...
+
+
 @dataclass
 class DemoScript:
     """What the demo's careful clinic does, and when (session seconds): the whole arc a
@@ -77,6 +87,10 @@ class DemoScript:
     #: after a due check, how long the demo's staff take to record it
     check_delay_s: float = 60.0
     problems: list[str] = field(default_factory=list)
+    #: the alarm service: the demo's nurse acknowledges an alarm after ``ack_after_s``,
+    #: so a newcomer sees latching, the condition's end and the acknowledgement recorded
+    alarms: AlarmControls | None = None
+    ack_after_s: float = 90.0
 
     def poll(self, elapsed: float) -> None:
         """Carry out every step whose time has come, then any due check or check-in."""
@@ -84,8 +98,18 @@ class DemoScript:
             step = self.steps[self.done][1]
             self.done += 1
             self._safely(step, lambda step=step: self._do(step))
-        if self.done > 1:
+        if self.done >= 1:  # the session has started
             self._safely("checks", self._due_checks)
+            self._safely("alarms", self._acknowledge_old_alarms)
+
+    def _acknowledge_old_alarms(self) -> None:
+        if self.alarms is None:
+            return
+        now = self.controller.clock.now()
+        if any(
+            a.audible and now - a.started >= self.ack_after_s for a in self.alarms.active_alarms()
+        ):
+            self.alarms.acknowledge(by=DEMO_STAFF)
 
     def _safely(self, what: str, action: Callable[[], object]) -> None:
         """A step the session refuses is logged and skipped: the demo never stops."""

@@ -143,7 +143,9 @@ class Runtime:
         the hub (no Bluetooth or pty), for the fastest start in tests.
         """
         self.controller.open(demo_patient(), protocol="im-ketamine")
-        self.demo_script = DemoScript(self.controller, baseline=self.current_baseline)
+        self.demo_script = DemoScript(
+            self.controller, baseline=self.current_baseline, alarms=self.alarms
+        )
         self.demo_script.poll(self.clock.elapsed())  # starts the session at t=0
         patient = emulated_patient(seed)
         if devices == "direct":

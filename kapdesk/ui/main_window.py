@@ -297,7 +297,11 @@ class MainWindow(QMainWindow):
             end = session.ended_at if session.ended_at is not None else now
             self.session_timer.setText(hms(end - session.started_at))
         phase = session.phase
-        if phase is not None and session.phase_started_at is not None:
+        if session.ended_at is not None:  # discharged: no phase clock keeps counting
+            done = session.state.value == "completed"
+            self.phase_label.setText("Discharged" if done else "Ended")
+            self.phase_timer.setText("")
+        elif phase is not None and session.phase_started_at is not None:
             self.phase_label.setText(phase.label)
             nxt = session.next_phase
             elapsed = hms(now - session.phase_started_at)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from session_test_support import SteppedClock
 
 from kapdesk.demo import DemoScript, demo_patient
+from kapdesk.domain.alarms import Condition
 from kapdesk.domain.schedule import SlotState
 from kapdesk.runtime import Runtime
 
@@ -34,3 +35,29 @@ def test_the_demo_script_runs_the_whole_arc(runtime: Runtime, clock: SteppedCloc
     outcome = c.check_outcome()
     assert outcome["missed"] == [] and outcome["skipped"] == []
     assert c.schedule().by_state(SlotState.DONE)
+
+
+def test_the_demo_nurse_acknowledges_an_alarm_after_a_while(
+    runtime: Runtime, clock: SteppedClock
+) -> None:
+    acknowledged: list[str] = []
+
+    class Alarms:
+        def active_alarms(self):
+            return runtime.alarms.active_alarms()
+
+        def acknowledge(self, by: str):
+            acknowledged.append(by)
+            return runtime.alarms.acknowledge(by=by).result(2)
+
+    c = runtime.controller
+    c.open(demo_patient(), "im-ketamine")
+    script = DemoScript(c, alarms=Alarms(), ack_after_s=60.0)
+    script.poll(runtime.clock.elapsed())  # starts the session
+    runtime.alarms.report_technical(Condition.RECORDING_FAILED, "test", "disk full").result(2)
+    script.poll(runtime.clock.elapsed())
+    assert acknowledged == []  # not at once: the demo lets the alarm show first
+    clock.minutes(1.5)
+    script.poll(runtime.clock.elapsed())
+    assert acknowledged == ["Demo RN"]
+    assert not any(a.audible for a in runtime.alarms.active_alarms())
