@@ -89,6 +89,13 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 # lock (held until commit) lets one migrate while the others wait, then
                 # find it done. PostgreSQL's DDL is transactional, so it is all or nothing.
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+            elif conn.dialect.name == "sqlite":
+                # Python's sqlite3 opens a transaction only before DML, so DDL (ALTER TABLE)
+                # committed on its own: a kill -9 mid-migration left a new column behind with
+                # the old version number, and the next start failed on "duplicate column".
+                # One explicit transaction makes the upgrade all or nothing (and IMMEDIATE
+                # keeps a second process starting at once from migrating alongside).
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except Exception as exc:
