@@ -44,3 +44,22 @@ def _collect_between_tests(_collect_on_gui_thread):
     the GUI thread), when the collector's thresholds say so."""
     yield
     _collect_on_gui_thread.check()
+
+
+@pytest.fixture
+def app_theme(qapp):
+    """The app's own theme and style sheet (fonts, paddings), as the clinic sees them;
+    restored after the test."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from kapdesk.ui import theme
+
+    palette, sheet = qapp.palette(), qapp.styleSheet()
+    theme.apply(qapp)
+    yield
+    # the test's windows are closed and only marked for deletion by now: delete them
+    # first, under the style sheet they were polished with (dropping the app's style
+    # sheet under widgets that are deleted later crashes the next style-sheet change)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qapp.setPalette(palette)
+    qapp.setStyleSheet(sheet)

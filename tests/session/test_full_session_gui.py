@@ -11,32 +11,18 @@ import re
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QDialog, QMessageBox
 from session_test_support import SteppedClock, make_patient
 
 from kapdesk.domain.session import SessionState
 from kapdesk.runtime import Runtime
 from kapdesk.storage.records import load_events
-from kapdesk.ui import theme
 from kapdesk.ui.session_dialogs import ChecklistDialog, set_scale_answers
 from kapdesk.ui.session_panel import SessionPanel, marker_label
 from kapdesk.ui.theme import DARK
 from kapdesk.ui.trend_plots import TrendPlots
 
-
-@pytest.fixture(autouse=True)
-def dark_theme(qapp):
-    """The app's own theme, as the clinic sees it; restored after the test."""
-    palette, sheet = qapp.palette(), qapp.styleSheet()
-    theme.apply(qapp)
-    yield
-    # the test's windows are closed and only marked for deletion by now: delete them
-    # first, under the style sheet they were polished with (dropping the app's style
-    # sheet under widgets that are deleted later crashes the next style-sheet change)
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    qapp.setPalette(palette)
-    qapp.setStyleSheet(sheet)
+pytestmark = pytest.mark.usefixtures("app_theme")
 
 
 @pytest.fixture

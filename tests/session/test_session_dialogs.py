@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QDialog, QMessageBox
 from session_test_support import SteppedClock, make_patient
 
@@ -15,7 +14,6 @@ from kapdesk.alarm_limits import RESOURCES_ENV, resources_dir
 from kapdesk.domain.checklist import GateAnswer, GateKind
 from kapdesk.protocols import ROUTE_LABELS, default_protocol, route_label, route_phrase
 from kapdesk.runtime import Runtime
-from kapdesk.ui import theme
 from kapdesk.ui.session_dialogs import (
     CheckDialog,
     ChecklistDialog,
@@ -31,18 +29,7 @@ from kapdesk.ui.session_dialogs import (
 SCREEN_W, SCREEN_H = 1280, 720
 
 
-@pytest.fixture(autouse=True)
-def dark_theme(qapp):
-    """Sizes as the app shows them: with the app's style sheet (fonts, paddings)."""
-    palette, sheet = qapp.palette(), qapp.styleSheet()
-    theme.apply(qapp)
-    yield
-    # the test's windows are closed and only marked for deletion by now: delete them
-    # first, under the style sheet they were polished with (dropping the app's style
-    # sheet under widgets that are deleted later crashes the next style-sheet change)
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    qapp.setPalette(palette)
-    qapp.setStyleSheet(sheet)
+pytestmark = pytest.mark.usefixtures("app_theme")
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ pass a high one, priorities stay in order, and Apply waits until the set makes s
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QDialog, QDoubleSpinBox
 
 from kapdesk.alarm_limits import find_protocol, load_protocol_alarms, protocol_ids
 from kapdesk.domain.alarms import AlarmLimits, Condition, LimitRule, Priority
-from kapdesk.ui import theme
 from kapdesk.ui.limits_dialog import LimitsDialog, limit_problems
 
 LOW, HIGH = Condition.BELOW_LOW_LIMIT, Condition.ABOVE_HIGH_LIMIT
@@ -17,17 +15,7 @@ RISE, FALL = Condition.RISE_FROM_BASELINE, Condition.FALL_FROM_BASELINE
 MED, HI = Priority.MEDIUM, Priority.HIGH
 
 
-@pytest.fixture(autouse=True)
-def app_theme(qapp):
-    palette, sheet = qapp.palette(), qapp.styleSheet()
-    theme.apply(qapp)
-    yield
-    # the test's windows are closed and only marked for deletion by now: delete them
-    # first, under the style sheet they were polished with (dropping the app's style
-    # sheet under widgets that are deleted later crashes the next style-sheet change)
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    qapp.setPalette(palette)
-    qapp.setStyleSheet(sheet)
+pytestmark = pytest.mark.usefixtures("app_theme")
 
 
 def limits(name: str = "esketamine-nasal") -> AlarmLimits:
