@@ -226,6 +226,22 @@ class SessionController:
     ) -> Dose:
         """Record a dose (the first) or a booster (every later one) as staff entered it.
         The first dose needs a cleared pre-dose checklist when the protocol has one."""
+        dose = self.check_dose(route, amount_mg, lot, weight_kg, infusion_min, note)
+        self.record("dose", dose.to_dict())
+        return dose
+
+    def check_dose(
+        self,
+        route: str,
+        amount_mg: float,
+        lot: str = "",
+        weight_kg: float | None = None,
+        infusion_min: float | None = None,
+        note: str = "",
+    ) -> Dose:
+        """The dose as ``give_dose`` would record it, checked but not recorded (a dialog
+        asks "Record 60 mg ...?" only about a dose that would be accepted); raises with
+        the reason it would be refused."""
         protocol = self._require_protocol()
         weight = weight_kg if weight_kg is not None else (self.patient and self.patient.weight_kg)
         if weight is None:
@@ -238,11 +254,9 @@ class SessionController:
             if not outcome.get("cleared"):
                 blocking = ", ".join(outcome.get("blocking", []))
                 raise ChecklistError(f"the pre-dose checklist is not cleared ({blocking})")
-        dose = validate_dose(
+        return validate_dose(
             protocol.dosing, route, amount_mg, weight, lot, number, infusion_min, note
         )
-        self.record("dose", dose.to_dict())
-        return dose
 
     def eye_mask(self, on: bool) -> SessionEvent:
         if on == self.eye_mask_on:

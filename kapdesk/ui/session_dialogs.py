@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from kapdesk.domain.checklist import GateAnswer, GateKind, Override, StaffRole
 from kapdesk.domain.discharge import DischargeAssessment
-from kapdesk.domain.dosing import Dose, DoseEntryError, mg_per_kg, validate_dose
+from kapdesk.domain.dosing import Dose, mg_per_kg
 from kapdesk.domain.scales import Scale
 from kapdesk.domain.schedule import CheckKind
 from kapdesk.protocols import (
@@ -496,26 +496,11 @@ class DoseDialog(ActionDialog):
         """The dose as entered, checked as the controller will check it (the checklist
         for a first dose, then every field); raises with the reason when it would be
         refused."""
-        controller = self.controller
-        if self.number == 1 and self.protocol.checklist:
-            outcome = controller.checklist_outcome
-            if outcome is None:
-                raise ValueError("complete the pre-dose checklist before the first dose")
-            if not outcome.get("cleared"):
-                blocking = ", ".join(outcome.get("blocking", []))
-                raise ValueError(f"the pre-dose checklist is not cleared ({blocking})")
-        weight = self.weight.value() or None
-        if weight is None:
-            weight = controller.patient.weight_kg if controller.patient else None
-        if weight is None:
-            raise DoseEntryError("enter the body weight (the patient record has none)")
-        return validate_dose(
-            self.protocol.dosing,
+        return self.controller.check_dose(
             self.route_code(),
             self.amount.value(),
-            weight,
             self.lot.text(),
-            self.number,
+            self.weight.value() or None,
             (self.infusion.value() or None) if self.infusion else None,
             self.note.text(),
         )
