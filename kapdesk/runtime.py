@@ -144,7 +144,7 @@ class Runtime:
         """
         self.controller.open(demo_patient(), protocol="im-ketamine")
         self.demo_script = DemoScript(
-            self.controller, baseline=self.current_baseline, alarms=self.alarms
+            self.controller, baseline=self.current_vitals, alarms=self.alarms
         )
         self.demo_script.poll(self.clock.elapsed())  # starts the session at t=0
         patient = emulated_patient(seed)
@@ -156,8 +156,9 @@ class Runtime:
 
             self.sources.append(EmulatedDevices(patient, self.devices, self.clock).start())
 
-    def current_baseline(self) -> dict[str, float]:
-        """Latest values of the channels a baseline is taken from (pre-dose)."""
+    def current_vitals(self) -> dict[str, float]:
+        """Latest values of the vitals a baseline and a discharge are judged on; a value
+        blanked in the trends (artefact, sensor off) is not a current vital."""
         out: dict[str, float] = {}
         for ch in ("heart_rate", "spo2", "nibp_systolic", "nibp_diastolic"):
             last = self.trends.last(ch)

@@ -487,8 +487,6 @@ class MainWindow(QMainWindow):
         buttons = self.session_panel.buttons
         buttons["note"].setText(f"Note\u2026 ({SHORTCUTS['note']})")
         buttons["advance"].setText(f"Next phase ({SHORTCUTS['next_phase']})")
-        buttons["advance"].clicked.disconnect()
-        buttons["advance"].clicked.connect(self.confirm_next_phase)
 
     def add_marker(self) -> None:
         """A timeline marker at this moment (staff note what it was later, if they wish)."""
@@ -500,28 +498,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Marker set on the timeline.", 5000)
 
     def confirm_next_phase(self) -> QMessageBox | None:
-        """Next phase after a confirmation: moving on cannot be undone."""
-        session = self.runtime.controller.session
-        nxt = session.next_phase if session is not None else None
-        if session is None or nxt is None or session.ended_at is not None:
+        """Next phase after a confirmation (the session panel asks: its button does too)."""
+        box = self.session_panel.confirm_advance()
+        if box is None:
             self.statusBar().showMessage("There is no next phase to move to.", 5000)
-            return None
-        current = session.phase.label if session.phase else "this phase"
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Next phase",
-            f"End \u201c{current}\u201d and start \u201c{nxt.label}\u201d?\n"
-            "This is recorded and cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        yes = box.button(QMessageBox.StandardButton.Yes)
-        box.buttonClicked.connect(
-            lambda clicked: self.session_panel.advance() if clicked is yes else None
-        )
-        box.open()
         self.confirm_box = box
         return box
 

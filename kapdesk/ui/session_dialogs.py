@@ -60,8 +60,6 @@ from kapdesk.ui.patient_dialog import PatientDialog
 from kapdesk.ui.screen_fit import FitScroll, fitted_size
 from kapdesk.ui.theme import set_role
 
-#: Channels shown (and scored) against the pre-dose baseline at discharge.
-VITAL_CHANNELS = ("nibp_systolic", "nibp_diastolic", "heart_rate", "spo2")
 ROLE_LABELS = {
     StaffRole.MEDICAL: "Medical (physician, NP, nurse)",
     StaffRole.THERAPIST: "Therapist",
@@ -696,12 +694,7 @@ class DischargeDialog(ActionDialog):
         """Latest values from the monitors (tests may set ``vitals_override``)."""
         if self.vitals_override is not None:
             return dict(self.vitals_override)
-        out = {}
-        for ch in VITAL_CHANNELS:
-            last = self.runtime.trends.last(ch)
-            if last is not None and last[1] == last[1]:  # NaN: blanked, not a value
-                out[ch] = last[1]
-        return out
+        return self.runtime.current_vitals()
 
     def _answers(self) -> dict[str, int] | None:
         answers = self.score_form.answers()

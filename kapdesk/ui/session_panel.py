@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -130,7 +131,7 @@ class SessionPanel(QFrame):
             ("new", "New session\u2026", self.open_new_session),
             ("checklist", "Checklist\u2026", self.open_checklist),
             ("intention", "Intention\u2026", self.open_intention),
-            ("advance", "Next phase", self.advance),
+            ("advance", "Next phase", self.confirm_advance),
             ("dose", "Dose\u2026", self.open_dose),
             ("mask", "Eye mask on", self.toggle_mask),
             ("check_in", "Check-in", self.check_in),
@@ -376,6 +377,29 @@ class SessionPanel(QFrame):
 
     def advance(self) -> None:
         self._act(self.controller.advance)
+
+    def confirm_advance(self) -> QMessageBox | None:
+        """Next phase after a confirmation: moving on is recorded and cannot be undone.
+        None when there is no next phase."""
+        session = self.controller.session
+        nxt = session.next_phase if session is not None else None
+        if session is None or nxt is None or session.ended_at is not None:
+            return None
+        current = session.phase.label if session.phase else "this phase"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Next phase",
+            f"End \u201c{current}\u201d and start \u201c{nxt.label}\u201d?\n"
+            "This is recorded and cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        box.buttonClicked.connect(lambda clicked: self.advance() if clicked is yes else None)
+        box.open()
+        return box
 
     def toggle_mask(self) -> None:
         self._act(lambda: self.controller.eye_mask(not self.controller.eye_mask_on))
