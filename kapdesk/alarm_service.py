@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +33,7 @@ from kapdesk.domain.alarms import (
     AlarmTransition,
     AudioState,
     Condition,
+    EngineSnapshot,
     Priority,
 )
 from kapdesk.domain.readings import Reading
@@ -155,6 +156,18 @@ class AlarmService(threading.Thread):
     def new_patient(self) -> Future[list[AlarmTransition]]:
         """The previous patient's physiological alarms end (see ``AlarmEngine.new_patient``)."""
         return self._call(lambda e: e.new_patient(self._clock()))
+
+    def restore(
+        self, baselines: Mapping[str, float], record: Iterable[AlarmTransition]
+    ) -> Future[list[AlarmTransition]]:
+        """A resumed session's state, rebuilt from its record (``AlarmEngine.restore``)."""
+        kept = dict(baselines)
+        transitions = tuple(record)
+        return self._call(lambda e: e.restore(kept, transitions, self._clock()))
+
+    def snapshot(self) -> Future[EngineSnapshot]:
+        """The engine's session state, taken on its own thread (for tests and diagnostics)."""
+        return self._call(lambda e: e.snapshot())
 
     def set_baseline(self, channel: str, value: float) -> Future[None]:
         return self._call(lambda e: e.set_baseline(channel, value))

@@ -39,6 +39,7 @@ from kapdesk.domain.session import SessionEvent
 from kapdesk.protocols import ProtocolFileError, protocol_set
 from kapdesk.session_controller import SessionController
 from kapdesk.storage.recorder import Recorder
+from kapdesk.storage.records import load_alarm_transitions
 from kapdesk.trends import TrendStore
 
 log = logging.getLogger(__name__)
@@ -118,11 +119,28 @@ class Runtime:
                     limits = load_protocol_alarms(find_protocol(session.protocol)).limits
                 except AlarmConfigError as exc:  # keep the limits in force; say why
                     log.warning("alarm limits stay those of %s: %s", self.protocol, exc)
-                    return
-                self.protocol = session.protocol
-                self.alarms.replace_limits(limits)
+                else:
+                    self.protocol = session.protocol
+                    self.alarms.replace_limits(limits)
+            if event.kind == "session_resumed":
+                self._restore_alarms(session.id)
         elif event.kind in ("session_completed", "session_aborted"):
             self.alarms.expect_sources(())  # no session, no source to miss
+
+    def _restore_alarms(self, session_id: int | None) -> None:
+        """Everything the alarm engine knew of a resumed session comes back from its
+        record: baselines, limit changes, active and latched alarms, the audio pause."""
+        if session_id is None:
+            return
+        baselines: dict[str, float] = {}
+        for ev in self.controller.events:
+            if ev.kind == "baseline":
+                try:
+                    baselines[str(ev.data["channel"])] = float(ev.data["value"])
+                except (KeyError, TypeError, ValueError):
+                    log.warning("baseline event without a usable value: %r", ev.data)
+        record = load_alarm_transitions(self.engine, session_id)
+        self.alarms.restore(baselines, record)
 
     def _expect_sources(self, protocol: str) -> None:
         """The running session's protocol names the sources it needs (SpO2, NIBP ...);

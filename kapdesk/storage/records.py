@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session as OrmSession
 
+from kapdesk.domain.alarms import AlarmTransition
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.session import Session, SessionEvent, SessionState
-from kapdesk.storage.models import PatientRow, ReadingRow, SessionEventRow, SessionRow
+from kapdesk.storage.models import AlarmRow, PatientRow, ReadingRow, SessionEventRow, SessionRow
 
 
 def add_patient(s: OrmSession, patient: Patient) -> PatientRow:
@@ -159,6 +160,20 @@ def load_events(engine: Engine, session_id: int) -> list[SessionEvent]:
     )
     with OrmSession(engine) as s:
         return [SessionEvent(r.t, r.kind, r.phase, dict(r.data or {})) for r in s.scalars(q)]
+
+
+def load_alarm_transitions(engine: Engine, session_id: int) -> list[AlarmTransition]:
+    """A session's alarm record in the order the engine emitted it (row id order); a
+    row whose record cannot be read back is skipped, not fatal to a resume."""
+    q = select(AlarmRow.data).where(AlarmRow.session_id == session_id).order_by(AlarmRow.id)
+    out: list[AlarmTransition] = []
+    with OrmSession(engine) as s:
+        for data in s.scalars(q):
+            try:
+                out.append(AlarmTransition.from_dict(dict(data or {})))
+            except (KeyError, ValueError, TypeError):
+                continue
+    return out
 
 
 @dataclass(frozen=True, slots=True)

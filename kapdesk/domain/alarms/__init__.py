@@ -1,6 +1,6 @@
 """Alarm rules and the engine that applies them (IEC 60601-1-8 conventions), pure Python."""
 
-from kapdesk.domain.alarms.engine import AlarmEngine
+from kapdesk.domain.alarms.engine import AlarmEngine, EngineSnapshot
 from kapdesk.domain.alarms.limits import (
     DEFAULT_EXPECTED_INTERVAL_S,
     LIMIT_CONDITIONS,
@@ -44,6 +44,7 @@ __all__ = [
     "AudioState",
     "ChannelTiming",
     "Condition",
+    "EngineSnapshot",
     "LimitError",
     "LimitRule",
     "Priority",

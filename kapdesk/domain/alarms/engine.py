@@ -23,11 +23,13 @@ Rules, per (channel, condition), one alarm at a time:
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import overload
 
-from kapdesk.domain.alarms.limits import AlarmLimits, AlarmSettings, LimitRule
+from kapdesk.domain.alarms.limits import AlarmLimits, AlarmSettings, LimitError, LimitRule
 from kapdesk.domain.alarms.model import (
     ALARM_SYSTEM,
     AlarmKind,
@@ -44,7 +46,7 @@ from kapdesk.domain.alarms.sources import (
     source_label,
 )
 from kapdesk.domain.channels import CHANNELS, Sampling
-from kapdesk.domain.clock import local_hms
+from kapdesk.domain.clock import iso_utc, local_hms, parse_iso_utc
 from kapdesk.domain.readings import INVALID, SENSOR_OFF, Reading
 
 #: Slack for comparing float epoch times against delays (1 µs), so a tick that lands
@@ -115,6 +117,24 @@ class _Alarm:
             episode=self.episode,
             condition_ended_at=self.condition_ended_at,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """What the engine knows of a session that its record must give back on resume.
+
+    Comparable (``==``): a test takes one before a crash and one after the resume. The
+    last value of each channel is not in it: it is not recorded with the alarm and
+    comes back with the next reading. Technical alarms are not in it either: they are
+    about the process and the devices of the moment, and the resumed process detects
+    its own (see ``AlarmEngine.restore``).
+    """
+
+    rules: tuple[LimitRule, ...]
+    baselines: tuple[tuple[str, float], ...]
+    #: physiological alarms still signalling, as their record says they are
+    alarms: tuple[AlarmState, ...]
+    audio_paused_until: float | None
 
 
 def _fmt(x: float, decimals: int | None = None) -> str:
@@ -456,6 +476,93 @@ class AlarmEngine:
             by=by,
         )
 
+    # -- a session's state, kept and given back -------------------------------------
+
+    def snapshot(self) -> EngineSnapshot:
+        """Limits, baselines, physiological alarms and audio pause, as a comparable value."""
+        alarms = sorted(
+            (
+                dataclasses.replace(
+                    state,
+                    value=None,
+                    started=_as_recorded(state.started),
+                    acknowledged_at=_as_recorded(state.acknowledged_at),
+                    condition_ended_at=_as_recorded(state.condition_ended_at),
+                )
+                for state in (a.state() for a in self._alarms.values())
+                if state.kind is AlarmKind.PHYSIOLOGICAL
+            ),
+            key=lambda s: (s.channel, s.condition.value),
+        )
+        return EngineSnapshot(
+            rules=tuple(sorted(self._limits.rules, key=_rule_key)),
+            baselines=tuple(sorted(self._baselines.items())),
+            alarms=tuple(alarms),
+            audio_paused_until=_as_recorded(self.audio_paused_until),
+        )
+
+    def restore(
+        self,
+        baselines: Mapping[str, float],
+        record: Iterable[AlarmTransition],
+        t: float,
+    ) -> list[AlarmTransition]:
+        """Give back what a session's record says the engine knew (a resume after a
+        crash or a restart): its baselines, the limit changes made in it, its
+        physiological alarms still active or latched (acknowledged or not) and an audio
+        pause that has not run out by ``t``. Call it after the session's protocol limits
+        are in force; the record is the session's transitions in the order recorded.
+
+        A technical alarm left open in the record belonged to the process that died (its
+        devices, its disk, its sound card): it is closed now, and returned as a
+        ``cleared`` transition to record, and the resumed process raises its own. A limit
+        change the limits in force refuse (the protocol file was edited since) is skipped.
+        """
+        self._advance(t)
+        for channel, value in baselines.items():
+            if math.isfinite(value):  # the record's; an unusable one limits nothing
+                self._baselines[channel] = value
+        restored: dict[Key, _Alarm] = {}
+        paused_until: float | None = None
+        for tr in record:
+            self._episodes = max(self._episodes, _episode_count(tr.episode))
+            if tr.transition is TransitionKind.LIMIT_CHANGED:
+                try:
+                    self._limits = self._limits.with_threshold(
+                        tr.channel, tr.condition, tr.priority, tr.limit
+                    )
+                except LimitError:
+                    continue
+            elif tr.transition is TransitionKind.AUDIO_PAUSED:
+                if tr.value is not None:
+                    paused_until = tr.t + tr.value
+            else:
+                _replay_transition(restored, tr)
+                sounds = tr.transition in (TransitionKind.RAISED, TransitionKind.ESCALATED)
+                if sounds and self._settings.new_alarm_ends_audio_pause:
+                    paused_until = None  # as ``_sound_again`` did when it happened
+        self._rebuild_trackers()
+        out: list[AlarmTransition] = []
+        for key, alarm in restored.items():
+            if key in self._alarms:
+                continue  # this process already has its own alarm for it
+            if alarm.kind is AlarmKind.PHYSIOLOGICAL:
+                self._alarms[key] = alarm
+                continue
+            text = alarm.message.lstrip("* ")
+            out.append(
+                self._record(
+                    alarm,
+                    t,
+                    TransitionKind.CLEARED,
+                    f"Cleared: {text} (raised before the restart; checked again now)",
+                    by="resume",
+                )
+            )
+        if paused_until is not None and paused_until > t:
+            self._audio_paused_until = paused_until
+        return out
+
     # -- state for the UI ------------------------------------------------------------
 
     def active_alarms(self) -> list[AlarmState]:
@@ -736,9 +843,7 @@ class AlarmEngine:
             del self._alarms[alarm.key]
             text = alarm.message.lstrip("* ")
             out.append(
-                self._record(
-                    alarm, t, TransitionKind.CLEARED, f"Cleared: {text}", by="new session"
-                )
+                self._record(alarm, t, TransitionKind.CLEARED, f"Cleared: {text}", by="new session")
             )
         self._baselines.clear()
         self._trackers.clear()
@@ -797,3 +902,71 @@ class AlarmEngine:
     def _highest_audible(self) -> Priority | None:
         audible = [a.priority for a in self._alarms.values() if a.audible]
         return max(audible, key=lambda p: p.rank) if audible else None
+
+
+@overload
+def _as_recorded(t: float) -> float: ...
+@overload
+def _as_recorded(t: None) -> None: ...
+def _as_recorded(t: float | None) -> float | None:
+    """A time as the record gives it back: ISO 8601 to the microsecond."""
+    return None if t is None else parse_iso_utc(iso_utc(t))
+
+
+def _rule_key(rule: LimitRule) -> tuple[str, str, int]:
+    return (rule.channel, rule.condition.value, rule.priority.rank)
+
+
+def _episode_count(episode: str | None) -> int:
+    """The count part of an episode id (``<ms>-<count>``); 0 for none or another form."""
+    if not episode:
+        return 0
+    _, _, count = episode.rpartition("-")
+    return int(count) if count.isdigit() else 0
+
+
+def _replay_transition(alarms: dict[Key, _Alarm], tr: AlarmTransition) -> _Alarm | None:
+    """Apply one recorded transition to the alarms it leaves standing; the alarm it
+    concerns, or None once it is cleared (or for a record that has no alarm)."""
+    key: Key = (tr.channel, tr.condition)
+    alarm = alarms.get(key)
+    if tr.transition is TransitionKind.RAISED:
+        alarm = _Alarm(
+            key=key,
+            kind=tr.kind,
+            priority=tr.priority,
+            started=tr.t,
+            priority_since=tr.t,
+            value=tr.value,
+            limit=tr.limit,
+            message=tr.message,
+            episode=tr.episode or "",
+            last_t=tr.t,
+        )
+        alarms[key] = alarm
+        return alarm
+    if alarm is None or (tr.episode and tr.episode != alarm.episode):
+        return None  # a transition of an episode whose raise is not in the record
+    alarm.last_t = max(alarm.last_t, tr.t)
+    if tr.value is not None:
+        alarm.value = tr.value
+    if tr.transition is TransitionKind.ESCALATED:
+        alarm.priority = tr.priority
+        alarm.priority_since = tr.t
+        alarm.limit = tr.limit
+        alarm.message = tr.message
+        alarm.acknowledged_by = None
+        alarm.acknowledged_at = None
+    elif tr.transition is TransitionKind.ACKNOWLEDGED:
+        alarm.acknowledged_by = tr.by or "?"
+        alarm.acknowledged_at = tr.t
+    elif tr.transition is TransitionKind.CONDITION_ENDED:
+        alarm.condition_present = False
+        alarm.condition_ended_at = tr.t
+    elif tr.transition is TransitionKind.CONDITION_RETURNED:
+        alarm.condition_present = True
+        alarm.condition_ended_at = None
+    elif tr.transition is TransitionKind.CLEARED:
+        del alarms[key]
+        return None
+    return alarm
