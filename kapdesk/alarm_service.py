@@ -183,6 +183,12 @@ class AlarmService(threading.Thread):
             lambda e: e.expect_sources(names, self._clock(), self._real_clock(), grace_s)
         )
 
+    def await_data(self, sources: Iterable[str]) -> Future[list[AlarmTransition]]:
+        """A resumed session's sources: "No data" for each that does not deliver soon
+        (``AlarmEngine.await_data``)."""
+        names = tuple(sources)
+        return self._call(lambda e: e.await_data(names, self._clock(), self._real_clock()))
+
     def report_technical(
         self, condition: Condition, source: str, message: str = ""
     ) -> Future[list[AlarmTransition]]:

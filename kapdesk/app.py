@@ -64,7 +64,17 @@ def run_app(args: argparse.Namespace) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("kapdesk")
     runtime = Runtime.build(engine, speed=args.speed)
-    if args.demo:
+    resumed = False
+    if args.demo and not args.screenshot:
+        from kapdesk.ui import theme
+        from kapdesk.ui.resume import offer_resume
+
+        theme.apply(app, theme.DARK)  # the prompt comes before the window: theme it too
+
+        # a demo session killed mid-way is offered like any other: resumed, it carries
+        # on with new emulators and its script where it was
+        resumed = offer_resume(runtime, None, lambda o: runtime.resume_demo(o.stored.id))
+    if args.demo and not resumed:
         runtime.start_demo()
     window = build_main_window(app, runtime, demo=args.demo)
     window.show()

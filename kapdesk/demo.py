@@ -92,6 +92,11 @@ class DemoScript:
     alarms: AlarmControls | None = None
     ack_after_s: float = 90.0
 
+    def resume_at(self, elapsed: float) -> None:
+        """A resumed demo session: the steps due before ``elapsed`` were done by the
+        process that ran it, as its timeline shows; carry on with the next."""
+        self.done = sum(1 for at, _ in self.steps if at <= elapsed)
+
     def poll(self, elapsed: float) -> None:
         """Carry out every step whose time has come, then any due check or check-in."""
         while self.done < len(self.steps) and self.steps[self.done][0] <= elapsed:

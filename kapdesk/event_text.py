@@ -112,6 +112,12 @@ def describe(event: SessionEvent, protocol_name: str = "") -> str:
         case "session_resumed":
             gap = d.get("gap_s")
             return "Resumed after a restart" + (f" (gap {_dur(gap)})" if gap is not None else "")
+        case "device_connected":
+            return f"Monitor connected: {d.get('name', '?')}"
+        case "device_disconnected":
+            return f"Monitor taken off: {d.get('name', '?')}"
+        case "device_not_reconnected":
+            return f"Monitor not reconnected: {d.get('name', '?')} ({d.get('reason', '')})"
         case "discharge":
             early = " (early, overridden)" if d.get("early") else ""
             score = d.get("score") or {}

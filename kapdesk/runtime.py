@@ -16,7 +16,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from devices.emulated_monitor import EmulatedMonitor
-from kapdesk.acquisition.device_manager import DeviceManager
+from kapdesk.acquisition.catalog import load_catalog
+from kapdesk.acquisition.device_manager import DeviceEntry, DeviceManager
 from kapdesk.acquisition.emulated_source import EmulatedSource
 from kapdesk.acquisition.ingest import IngestHub
 from kapdesk.alarm_limits import (
@@ -35,7 +36,7 @@ from kapdesk.domain.alarms import (
     Condition,
 )
 from kapdesk.domain.clock import SessionClock
-from kapdesk.domain.session import SessionEvent
+from kapdesk.domain.session import SessionEvent, SessionState
 from kapdesk.protocols import ProtocolFileError, protocol_set
 from kapdesk.session_controller import SessionController
 from kapdesk.storage.recorder import Recorder
@@ -98,6 +99,7 @@ class Runtime:
             engine, clock, hub, recorder, trends, controller, alarms, settings, devices, protocol
         )
         controller.add_listener(rt._on_session_event)
+        devices.add_listener(rt._on_device_change)
         recorder.start()
         alarms.start()
         return rt
@@ -122,8 +124,13 @@ class Runtime:
                 else:
                     self.protocol = session.protocol
                     self.alarms.replace_limits(limits)
-            if event.kind == "session_resumed":
+            if event.kind == "session_started":
+                for entry in self.devices.entries():  # the monitors it starts with
+                    if entry.enabled:
+                        self._on_device_change("connected", entry)
+            elif not event.data.get("to_close"):  # resumed to carry on, not to end it
                 self._restore_alarms(session.id)
+                self.alarms.await_data(self._expected_sources(session.protocol)[0])
         elif event.kind in ("session_completed", "session_aborted"):
             self.alarms.expect_sources(())  # no session, no source to miss
 
@@ -143,15 +150,77 @@ class Runtime:
         self.alarms.restore(baselines, record)
 
     def _expect_sources(self, protocol: str) -> None:
-        """The running session's protocol names the sources it needs (SpO2, NIBP ...);
-        a protocol file that cannot be read leaves the defaults, never no check at all."""
+        self.alarms.expect_sources(*self._expected_sources(protocol))
+
+    def _expected_sources(self, protocol: str) -> tuple[tuple[str, ...], float]:
+        """The running session's protocol names the sources it needs (SpO2, NIBP ...)
+        and their grace; a protocol file that cannot be read leaves the defaults, never
+        no check at all."""
         try:
             p = protocol_set(protocol).protocol
         except (ProtocolFileError, ValueError) as exc:
             log.warning("expected sources are the defaults: %s", exc)
-            self.alarms.expect_sources(DEFAULT_EXPECTED_SOURCES, DEFAULT_SOURCE_GRACE_S)
+            return DEFAULT_EXPECTED_SOURCES, DEFAULT_SOURCE_GRACE_S
+        return tuple(p.expected_sources), p.source_grace_s
+
+    def _on_device_change(self, change: str, entry: DeviceEntry) -> None:
+        """A running session records the monitors it has, so a resume reconnects them."""
+        session = self.controller.session
+        if session is None or session.state is not SessionState.IN_PROGRESS:
             return
-        self.alarms.expect_sources(p.expected_sources, p.source_grace_s)
+        self.controller.record(
+            f"device_{change}",
+            {
+                "name": entry.name,
+                "transport": entry.transport,
+                "profile": entry.profile.key,
+                "address": entry.address,
+                "emulated": entry.emulated,
+            },
+        )
+
+    def resume_session(self, session_id: int) -> SessionEvent:
+        """Resume a session left open, monitoring and all: its alarm state comes back
+        from the record (see ``_restore_alarms``), "no data" is raised for what its
+        protocol expects until it flows, and the monitors it had are reconnected (demo
+        mode starts its emulators instead: see ``resume_demo``)."""
+        event = self.controller.resume(session_id)
+        self.reconnect_session_devices()
+        return event
+
+    def reconnect_session_devices(self) -> list[str]:
+        """Connect again the real monitors the session had when it stopped (not the ones
+        staff took off, not demo emulators); the names connected. A monitor that cannot
+        be found raises its own technical alarm through its transport; a profile no
+        longer in the catalog is recorded as not reconnected."""
+        catalog = {p.key: p for p in load_catalog()}
+        present = {e.name for e in self.devices.entries()}
+        done: list[str] = []
+        for data in session_devices(self.controller.events).values():
+            name = str(data.get("name", ""))
+            if data.get("emulated") or not name or name in present:
+                continue
+            profile = catalog.get(str(data.get("profile", "")))
+            address = str(data.get("address") or "")
+            if profile is None or not address:
+                self.controller.record(
+                    "device_not_reconnected",
+                    {"name": name, "reason": f"no device profile {data.get('profile')!r}"},
+                )
+                continue
+            try:
+                if data.get("transport") == "ble":
+                    self.devices.connect_ble(
+                        profile, None if address == "(first found)" else address, name
+                    )
+                else:
+                    self.devices.connect_serial(profile, address, name)
+            except Exception as exc:  # one monitor that cannot start must not stop the rest
+                log.exception("reconnecting %s failed", name)
+                self.controller.record("device_not_reconnected", {"name": name, "reason": str(exc)})
+                continue
+            done.append(name)
+        return done
 
     def start_demo(self, seed: int = 1, devices: str = "emulated") -> None:
         """Demo patient, emulated monitors, and the scripted session.
@@ -173,6 +242,22 @@ class Runtime:
             from kapdesk.acquisition.emulated_devices import EmulatedDevices
 
             self.sources.append(EmulatedDevices(patient, self.devices, self.clock).start())
+
+    def resume_demo(self, session_id: int, seed: int = 1) -> SessionEvent:
+        """Resume a demo session left open: the session and its monitoring as
+        ``resume_session`` does, new emulators (the old ones died with their process),
+        and the demo script carrying on from where the session is (steps already done
+        are not done again)."""
+        event = self.resume_session(session_id)
+        self.demo_script = DemoScript(
+            self.controller, baseline=self.current_vitals, alarms=self.alarms
+        )
+        self.demo_script.resume_at(self.clock.elapsed())
+        from kapdesk.acquisition.emulated_devices import EmulatedDevices
+
+        patient = emulated_patient(seed)
+        self.sources.append(EmulatedDevices(patient, self.devices, self.clock).start())
+        return event
 
     def current_vitals(self) -> dict[str, float]:
         """Latest values of the vitals a baseline and a discharge are judged on; a value
@@ -203,3 +288,16 @@ class Runtime:
             self.recorder.readings_written,
             self.recorder.events_written,
         )
+
+
+def session_devices(events: list[SessionEvent]) -> dict[str, dict[str, object]]:
+    """The monitors a session's record says it had when it stopped: name -> what was
+    recorded when it connected, without those staff took off since."""
+    out: dict[str, dict[str, object]] = {}
+    for ev in events:
+        name = str(ev.data.get("name", ""))
+        if ev.kind == "device_connected" and name:
+            out[name] = dict(ev.data)
+        elif ev.kind == "device_disconnected":
+            out.pop(name, None)
+    return out

@@ -20,7 +20,7 @@ from typing import Any
 from kapdesk.alarm_limits import protocols_dir
 from kapdesk.domain.checklist import ChecklistError, ChecklistOutcome, GateAnswer, Override
 from kapdesk.domain.checklist import evaluate as evaluate_checklist
-from kapdesk.domain.clock import SessionClock
+from kapdesk.domain.clock import ResumePoint, SessionClock, resume_point
 from kapdesk.domain.discharge import DischargeAssessment, assess
 from kapdesk.domain.dosing import Dose, DoseEntryError, validate_dose
 from kapdesk.domain.patients import Patient
@@ -115,15 +115,50 @@ class SessionController:
         found = find_open_sessions(self.recorder.engine)
         return found[0] if found else None
 
-    def resume(self, session_id: int) -> SessionEvent:
+    def find_open_sessions(self) -> list[StoredSession]:
+        """Every session left in progress, newest first."""
+        return find_open_sessions(self.recorder.engine)
+
+    def resume_point(self, stored: StoredSession) -> ResumePoint:
+        """Where ``stored``'s clock would carry on now, and its gap in real seconds."""
+        events = load_events(self.recorder.engine, stored.id)
+        return self._resume_point(stored, events)
+
+    def _resume_point(self, stored: StoredSession, events: list[SessionEvent]) -> ResumePoint:
+        segments = [
+            (ev.t, ev.data) for ev in events if ev.kind in ("session_started", "session_resumed")
+        ]
+        return resume_point(
+            segments,
+            stored.last_recorded_at,
+            self.clock.wall_now(),
+            stored.clock_speed,
+            stored.started_at,
+        )
+
+    def clock_data(self) -> dict[str, float]:
+        """What a later resume needs to know of this process's clock (see
+        ``kapdesk.domain.clock.resume_point``), recorded with the start and each resume."""
+        return {
+            "clock_speed": self.clock.speed,
+            "clock_anchor": self.clock.anchor,
+            "wall_at": self.clock.wall_now(),
+        }
+
+    def resume(self, session_id: int, to_close: bool = False) -> SessionEvent:
         """Reload a session's timeline from the database and carry on; records a
-        ``session_resumed`` event with the gap since the last recorded event or reading."""
+        ``session_resumed`` event with the gap since the last recorded event or reading.
+
+        The session clock carries on the session's own clock, at its stored speed (a x20
+        demo session stays x20), so its timeline runs on without a jump. ``to_close``:
+        resumed only to be ended at once (its monitoring is not restored)."""
         engine = self.recorder.engine
         stored = get_stored_session(engine, session_id)
         if stored.state != "in_progress":
             raise SessionStateError(f"session {session_id} is {stored.state}, not in progress")
         pset = _protocol_set_or_none(stored.protocol)
         events = load_events(engine, session_id)
+        point = self._resume_point(stored, events)
         session = Session(
             stored.patient_id,
             stored.protocol,
@@ -137,18 +172,27 @@ class SessionController:
         self.session = session
         self.events = list(events)
         self.recorder.session_id = session.id
-        now = self.clock.now()
+        self.clock.continue_session(point.anchor, point.now, point.speed)
         last = stored.last_recorded_at
-        gap = max(0.0, now - last) if last is not None else None
-        return self.record(
-            "session_resumed",
-            {"gap_s": None if gap is None else round(gap, 3), "last_recorded_at": last},
-        )
+        gap = point.gap_real_s
+        data: dict[str, Any] = {
+            "gap_s": None if gap is None else round(gap, 3),
+            "last_recorded_at": last,
+            **self.clock_data(),
+        }
+        if to_close:
+            data["to_close"] = True
+        return self.record("session_resumed", data)
 
     # -- the phase state machine ------------------------------------------------------------
 
     def start(self) -> None:
-        self._apply(lambda s, t: s.start(t))
+        def start(session: Session, t: float) -> list[SessionEvent]:
+            events = session.start(t)
+            events[0].data.update(self.clock_data())  # session_started
+            return events
+
+        self._apply(start)
 
     def advance(self) -> None:
         self._apply(lambda s, t: s.advance(t))

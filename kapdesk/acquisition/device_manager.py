@@ -22,6 +22,9 @@ from kapdesk.domain.readings import Reading
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+#: Told ``("connected" | "disconnected", entry)`` when a device is connected (again) or
+#: staff take it off, so a running session can record which monitors it had.
+DeviceListener = Callable[[str, "DeviceEntry"], None]
 
 
 class Connection(Protocol):
@@ -47,6 +50,7 @@ class DeviceEntry:
     battery_percent: int | None = None
     malformed: int = 0
     enabled: bool = True  # False once staff disconnect it
+    emulated: bool = False  # one of demo mode's emulators (its port lives and dies with it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +73,20 @@ class DeviceManager:
         self._connections: dict[str, Connection] = {}
         self._makers: dict[str, Callable[[], Connection]] = {}
         self._lock = threading.Lock()
+        self._listeners: list[DeviceListener] = []
         hub.subscribe(self._on_reading)
         hub.subscribe_status(self._on_status)
+
+    def add_listener(self, listener: DeviceListener) -> None:
+        self._listeners = [*self._listeners, listener]
+
+    def _tell(self, change: str, name: str) -> None:
+        entry = self._entries[name]
+        for listener in self._listeners:
+            try:
+                listener(change, entry)
+            except Exception:  # a failing listener must not stop a device connecting
+                log.exception("device listener %r failed", listener)
 
     # -- status from the hub (device threads) ---------------------------------------------
 
@@ -129,7 +145,11 @@ class DeviceManager:
         return self._ble_loop
 
     def connect_ble(
-        self, profile: DeviceProfile, address: str | None = None, name: str | None = None
+        self,
+        profile: DeviceProfile,
+        address: str | None = None,
+        name: str | None = None,
+        emulated: bool = False,
     ) -> DeviceEntry:
         from kapdesk.acquisition.ble.transport import BleMonitorConnection
 
@@ -147,10 +167,10 @@ class DeviceManager:
                 device_name=name,
             )
 
-        return self._add(name, "ble", profile, address or "(first found)", make)
+        return self._add(name, "ble", profile, address or "(first found)", make, emulated)
 
     def connect_serial(
-        self, profile: DeviceProfile, port: str, name: str | None = None
+        self, profile: DeviceProfile, port: str, name: str | None = None, emulated: bool = False
     ) -> DeviceEntry:
         from kapdesk.acquisition.serial_transport import SerialMonitorConnection
 
@@ -159,7 +179,7 @@ class DeviceManager:
         def make() -> Connection:
             return SerialMonitorConnection(port, profile, self.hub, self.clock, device_name=name)
 
-        return self._add(name, "serial", profile, port, make)
+        return self._add(name, "serial", profile, port, make, emulated)
 
     def _add(
         self,
@@ -168,14 +188,17 @@ class DeviceManager:
         profile: DeviceProfile,
         address: str,
         make: Callable[[], Connection],
+        emulated: bool = False,
     ) -> DeviceEntry:
         with self._lock:
             if name in self._connections:
                 raise ValueError(f"{name!r} is already connected")
             entry = DeviceEntry(name, transport, profile.protocol, address, profile)
+            entry.emulated = emulated
             self._entries[name] = entry
             self._makers[name] = make
         self._start(name)
+        self._tell("connected", name)
         return entry
 
     def _start(self, name: str) -> None:
@@ -194,11 +217,13 @@ class DeviceManager:
         conn.stop()
         self._entries[name].state = LinkState.DISCONNECTED
         self._entries[name].detail = "disconnected by staff"
+        self._tell("disconnected", name)
 
     def reconnect(self, name: str) -> None:
         if name in self._connections:
             return
         self._start(name)
+        self._tell("connected", name)
 
     def stop_all(self) -> None:
         """Stop every connection, then the BLE thread (shutting down)."""

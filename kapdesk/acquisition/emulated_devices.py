@@ -67,10 +67,12 @@ class EmulatedDevices:
             ]
         )
         manager.ble_backend = self.world.start_in(manager.ble_loop())
-        manager.connect_ble(profile_for_protocol("ble-heart-rate"), name=STRAP)
-        manager.connect_ble(profile_for_protocol("ble-blood-pressure"), name=CUFF)
+        manager.connect_ble(profile_for_protocol("ble-heart-rate"), name=STRAP, emulated=True)
+        manager.connect_ble(profile_for_protocol("ble-blood-pressure"), name=CUFF, emulated=True)
         self.oximeter = PtySerialEmulator("cms50d", patient, clock.elapsed).start()
-        manager.connect_serial(pty_profile("cms50d"), self.oximeter.port, name=OXIMETER)
+        manager.connect_serial(
+            pty_profile("cms50d"), self.oximeter.port, name=OXIMETER, emulated=True
+        )
         return self
 
     def stop(self) -> None:

@@ -189,6 +189,7 @@ class StoredSession:
     phase: str | None
     started_at: float | None
     last_recorded_at: float | None  # latest event or reading
+    clock_speed: float = 1.0  # the session clock's speed (x20 in a fast demo)
 
 
 def last_recorded_t(engine: Engine, session_id: int) -> float | None:
@@ -211,7 +212,8 @@ def get_stored_session(engine: Engine, session_id: int) -> StoredSession:
         name = patient.display_name if patient else "?"
         fields = (row.id, row.uid, row.patient_id, name, row.protocol, row.state)
         rest = (row.current_phase, row.started_at)
-    return StoredSession(*fields, *rest, last_recorded_t(engine, session_id))
+        speed = row.clock_speed or 1.0
+    return StoredSession(*fields, *rest, last_recorded_t(engine, session_id), speed)
 
 
 def find_open_sessions(engine: Engine) -> list[StoredSession]:

@@ -168,6 +168,9 @@ class AlarmEngine:
         self._source_grace_s = DEFAULT_SOURCE_GRACE_S
         #: source -> real time since when no connected device provides it
         self._missing_since: dict[str, float] = {}
+        #: sources awaited since a resume: name -> (its channels, real and session time
+        #: of the resume)
+        self._awaited: dict[str, tuple[frozenset[str], float, float]] = {}
         #: device -> channels it provides (its link's channels and what it sent)
         self._device_channels: dict[str, set[str]] = {}
         #: device -> connected, from its link status; a device that only ever sent
@@ -287,6 +290,8 @@ class AlarmEngine:
         if finite or INVALID in reading.flags:
             self._seen(ch, t, real)
             out += self._end_technical((ch, Condition.SIGNAL_LOST), t)
+            if self._awaited:
+                out += self._data_arrived(ch, t)
         if not finite or INVALID in reading.flags:
             out += self._gap(ch)
             return out
@@ -323,6 +328,7 @@ class AlarmEngine:
                 out += self._gap(ch)
                 where = CHANNELS[ch].label + (f" from {device}" if device else "")
                 out.append(self._raise_technical(key, t, f"{where} {self._since(ch)}"))
+        out += self._check_awaited(t, real)
         for tracker in self._trackers.values():
             if (tracker.channel, Condition.SIGNAL_LOST) in self._alarms:
                 continue  # a stale value neither starts nor escalates anything
@@ -393,6 +399,10 @@ class AlarmEngine:
             if name not in expected:
                 self._missing_since.pop(name, None)
                 out += self._end_technical((name, Condition.NO_SOURCE), t)
+        for name in list(self._awaited):
+            if name not in expected:  # the session ended: nothing is awaited any more
+                del self._awaited[name]
+                out += self._end_technical((name, Condition.SIGNAL_LOST), t)
         self._expected = expected
         self._source_grace_s = grace
         for name in expected:
@@ -402,6 +412,23 @@ class AlarmEngine:
     @property
     def expected_sources(self) -> tuple[str, ...]:
         return tuple(self._expected)
+
+    def await_data(
+        self, sources: Iterable[str], t: float, real_t: float | None = None
+    ) -> list[AlarmTransition]:
+        """A resumed session expects data from ``sources`` (its protocol's) before any
+        has arrived in this process: a continuous source none of whose channels delivers
+        a value within twice its expected interval raises "No data", which clears with
+        its first value. (Without this, "no data" is measured only for channels already
+        seen, so a resume with no monitor would sit silent.) A discrete source (NIBP)
+        has no interval: the "no source" check covers it."""
+        self._advance(t)
+        real = t if real_t is None else real_t
+        for name in sources:
+            channels = frozenset(source_channels(name))
+            if channels.isdisjoint(self._last_seen_real):
+                self._awaited[name] = (channels, real, t)
+        return []
 
     def technical(
         self, condition: Condition, source: str, t: float, message: str = ""
@@ -642,6 +669,29 @@ class AlarmEngine:
                         text=f"No {label} source",
                     )
                 )
+        return out
+
+    def _check_awaited(self, t: float, real_t: float) -> list[AlarmTransition]:
+        out: list[AlarmTransition] = []
+        for name, (channels, since, resumed_t) in self._awaited.items():
+            intervals = [
+                i for i in (self._limits.expected_interval_for(c) for c in channels) if i
+            ]
+            key = (name, Condition.SIGNAL_LOST)
+            if not intervals or key in self._alarms:
+                continue
+            if real_t - since > 2 * max(intervals) + _EPSILON_S:
+                label = source_label(name)
+                detail = f"{label}: nothing received since the resume at {local_hms(resumed_t)}"
+                out.append(self._raise_technical(key, t, detail))
+        return out
+
+    def _data_arrived(self, channel: str, t: float) -> list[AlarmTransition]:
+        out: list[AlarmTransition] = []
+        for name, (channels, _since, _t) in list(self._awaited.items()):
+            if channel in channels:
+                del self._awaited[name]
+                out += self._end_technical((name, Condition.SIGNAL_LOST), t)
         return out
 
     def _seen(self, channel: str, t: float, real_t: float) -> None:
