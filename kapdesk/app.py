@@ -104,5 +104,17 @@ def run_app(args: argparse.Namespace) -> int:
     finally:
         window.close()
         runtime.shutdown()
+        rescued = runtime.recorder.rescued_to
+        if rescued is not None:
+            readings, records = runtime.recorder.rescued
+            print(
+                f"kapdesk: the database could not be written ({runtime.recorder.last_error});"
+                f" {readings} readings and {records} events were saved to {rescued} and are"
+                " added to the database at the next start",
+                file=sys.stderr,
+            )
+        elif runtime.recorder.rescued != (0, 0):
+            print("kapdesk: recording failed and unsaved data was lost", file=sys.stderr)
+            status = status or 3
         stop_collecting_on_gui_thread()
     return status or rc

@@ -11,6 +11,7 @@ import getpass
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -41,6 +42,7 @@ from kapdesk.protocols import ProtocolFileError, protocol_set
 from kapdesk.session_controller import SessionController
 from kapdesk.storage.recorder import Recorder
 from kapdesk.storage.records import load_alarm_transitions
+from kapdesk.storage.rescue import import_rescued
 from kapdesk.trends import TrendStore
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class Runtime:
     staff: str = field(default_factory=getpass.getuser)  # who acknowledges; accounts come later
     demo_script: DemoScript | None = None
     sources: list[Source] = field(default_factory=list)
+    #: rescue files (and their row counts) imported at start (see storage.rescue)
+    rescued_imported: list[tuple[Path, int]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -75,6 +79,7 @@ class Runtime:
         protocol: str = "im-ketamine",
     ) -> Runtime:
         """Wire the data path: hub -> alarm service, recorder, trend store."""
+        rescued = import_rescued(engine)  # what a full disk kept from the last run
         clock = SessionClock(time.monotonic, time.time, speed)
         hub = IngestHub()
         limits = load_protocol_alarms(find_protocol(protocol)).limits
@@ -98,6 +103,7 @@ class Runtime:
         rt = cls(
             engine, clock, hub, recorder, trends, controller, alarms, settings, devices, protocol
         )
+        rt.rescued_imported = rescued
         controller.add_listener(rt._on_session_event)
         devices.add_listener(rt._on_device_change)
         recorder.start()

@@ -75,6 +75,8 @@ class SessionController:
         self.scales: dict[str, Scale] = {}
         self.events: list[SessionEvent] = []
         self.unsaved = 0  # events of the last action not yet committed when it returned
+        #: events and their commits, until committed (what the timeline marks unsaved)
+        self._commits: list[tuple[SessionEvent, concurrent.futures.Future[None]]] = []
         self._listeners: list[EventListener] = []
         self._before_end: list[Callable[[], None]] = []
         self._lock = threading.Lock()
@@ -87,6 +89,13 @@ class SessionController:
         """A window that closes stops listening (no-op if it never did)."""
         with self._lock:
             self._listeners = [x for x in self._listeners if x != listener]
+
+    def uncommitted(self) -> list[SessionEvent]:
+        """Events shown on the timeline that the database does not hold yet (a full
+        disk): the recorder keeps them and retries; the screen marks them unsaved."""
+        with self._lock:
+            self._commits = [(ev, f) for ev, f in self._commits if not f.done()]
+            return [ev for ev, _ in self._commits]
 
     # -- opening, resuming ------------------------------------------------------------------
 
@@ -576,6 +585,7 @@ class SessionController:
         with self._lock:
             events = action(session, self.clock.now())
             saved = [self.recorder.record_event(session.id, ev) for ev in events]
+            self._commits.extend(zip(events, saved, strict=True))
             snapshot = dataclasses.replace(session)  # the writer thread gets a frozen copy
             # The row's state is saved in the same wait, so a reader right after the
             # action (export, "open sessions") sees the state the events imply.

@@ -7,7 +7,10 @@ record keeps its order). Other writes (creating a patient or a session) run on t
 too via ``call``, so there is exactly one writer and SQLite never sees two.
 
 If a write fails (disk full, server gone) nothing is dropped: the batch is kept and retried,
-and ``on_failure`` is told once per outage so the alarm system can raise a technical alarm.
+and ``on_failure`` is told once per outage so the alarm system can raise a technical alarm
+(recorded, like its end, once the disk has room again). What is still unwritten when the
+recorder stops is written to a rescue file elsewhere (``kapdesk.storage.rescue``) and
+said so, and the next start imports it: nothing queued is dropped silently.
 So that no single value can make a batch fail for ever, labels are clipped to their
 column's length: PostgreSQL enforces VARCHAR lengths, SQLite does not.
 """
@@ -21,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, String, insert
@@ -72,6 +76,11 @@ class Recorder:
         self.readings_written = 0
         self.events_written = 0
         self.failing = False
+        #: why the last write failed, in words for staff ("" while writing works)
+        self.last_error = ""
+        #: where what could not be written at stop went (None: everything was written)
+        self.rescued_to: Path | None = None
+        self.rescued = (0, 0)  # readings, events and alarms written to the rescue file
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._batch: list[dict[str, Any]] = []
         self._pending: list[_Event | _Alarm] = []
@@ -109,14 +118,43 @@ class Recorder:
         self._queue.put(_Call(fn, fut))
         return fut
 
+    def backlog(self) -> tuple[int, int]:
+        """Readings, and events and alarms, queued but not yet committed (any thread; a
+        moment's snapshot)."""
+        return len(self._batch), len(self._pending)
+
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything queued so far is committed."""
         self.call(lambda _s: None, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Commit what is queued and stop; what cannot be committed (disk still full)
+        goes to a rescue file that the next start imports (``rescued_to``)."""
         if self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join(timeout)
+        if self._thread.is_alive() or not (self._batch or self._pending):
+            return
+        from kapdesk.storage.rescue import write_rescue
+
+        rows = self._rows()
+        self.rescued = (len(self._batch), len(self._pending))
+        self.rescued_to = write_rescue(self.engine, rows)
+        if self.rescued_to is None:
+            log.critical(
+                "recording failed and no rescue file could be written: %d readings and %d"
+                " events/alarms are lost (%s)",
+                *self.rescued,
+                self.last_error,
+            )
+        else:
+            log.error(
+                "recording failed (%s): %d readings and %d events/alarms written to %s;"
+                " the next start imports them",
+                self.last_error,
+                *self.rescued,
+                self.rescued_to,
+            )
 
     # -- writer thread --------------------------------------------------------------------
 
@@ -130,6 +168,15 @@ class Recorder:
             except queue.Empty:
                 item = None
             if item is _STOP:
+                while not self._queue.empty():  # whatever was queued before the stop
+                    item = self._queue.get_nowait()
+                    if isinstance(item, tuple):
+                        self._batch.append(_reading_row(*item))
+                    elif isinstance(item, _Event | _Alarm):
+                        self._pending.append(item)
+                    elif isinstance(item, _Call):
+                        self._write_all()
+                        self._run_call(item)
                 self._write_all()
                 return
             if isinstance(item, tuple):
@@ -157,6 +204,32 @@ class Recorder:
             elif not self._batch and not self._pending:
                 deadline = None
 
+    def _rows(self) -> list[tuple[type[Any], dict[str, Any]]]:
+        """What is queued, as (table, row) in the order it must be written."""
+        rows: list[tuple[type[Any], dict[str, Any]]] = [(ReadingRow, r) for r in self._batch]
+        return rows + self._record_rows()
+
+    def _record_rows(self) -> list[tuple[type[Any], dict[str, Any]]]:
+        rows: list[tuple[type[Any], dict[str, Any]]] = []
+        for p in self._pending:
+            if isinstance(p, _Event):
+                ev = p.event
+                rows.append(
+                    (
+                        SessionEventRow,
+                        {
+                            "session_id": p.session_id,
+                            "t": ev.t,
+                            "kind": _clip(ev.kind, _EVENT_LEN["kind"]),
+                            "phase": _clip(ev.phase, _EVENT_LEN["phase"]),
+                            "data": dict(ev.data),
+                        },
+                    )
+                )
+            else:
+                rows.append((AlarmRow, _alarm_row(p)))
+        return rows
+
     def _write_all(self) -> bool:
         """Commit queued readings, then events and alarms in arrival order."""
         if not self._batch and not self._pending:
@@ -165,48 +238,19 @@ class Recorder:
             with OrmSession(self.engine) as s, s.begin():
                 if self._batch:
                     s.execute(insert(ReadingRow), self._batch)
-                for p in self._pending:
-                    if isinstance(p, _Event):
-                        ev = p.event
-                        s.add(
-                            SessionEventRow(
-                                session_id=p.session_id,
-                                t=ev.t,
-                                kind=_clip(ev.kind, _EVENT_LEN["kind"]),
-                                phase=_clip(ev.phase, _EVENT_LEN["phase"]),
-                                data=dict(ev.data),
-                            )
-                        )
-                    else:
-                        rec = p.record
-                        s.add(
-                            AlarmRow(
-                                session_id=p.session_id,
-                                t=p.t,
-                                kind=_clip(str(rec.get("kind", "")), _ALARM_LEN["kind"]),
-                                priority=_clip(
-                                    str(rec.get("priority", "")), _ALARM_LEN["priority"]
-                                ),
-                                channel=_clip(rec.get("channel"), _ALARM_LEN["channel"]),
-                                condition=_clip(
-                                    str(rec.get("condition", "")), _ALARM_LEN["condition"]
-                                ),
-                                transition=_clip(
-                                    str(rec.get("transition", "")), _ALARM_LEN["transition"]
-                                ),
-                                value=rec.get("value"),
-                                episode=_clip(
-                                    _text_or_none(rec.get("episode")), _ALARM_LEN["episode"]
-                                ),
-                                data=dict(rec),
-                            )
-                        )
+                for table, row in self._record_rows():
+                    s.add(table(**row))
         except Exception as exc:
-            log.exception("recording failed")
             if not self.failing:
+                log.exception("recording failed")
                 self.failing = True
+                self.last_error = failure_text(exc)
                 if self.on_failure:
-                    self.on_failure(f"recording failed: {exc}")
+                    readings, records = self.backlog()
+                    self.on_failure(
+                        f"{self.last_error}; {readings} readings and {records} events"
+                        " kept in memory, retried every second"
+                    )
             return False
         self.readings_written += len(self._batch)
         self.events_written += len(self._pending)
@@ -217,6 +261,7 @@ class Recorder:
         self._pending = []
         if self.failing:
             self.failing = False
+            self.last_error = ""
             if self.on_recovered:
                 self.on_recovered()
         return True
@@ -254,6 +299,33 @@ def _clip(value: S, length: int) -> S:
 
 def _text_or_none(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def failure_text(exc: BaseException) -> str:
+    """Why a write failed, in words for staff rather than a driver's message."""
+    text = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    low = text.lower()
+    if "disk is full" in low or "no space" in low or "disk full" in low:
+        return "the disk the database is on is full"
+    if "readonly" in low or "read-only" in low:
+        return "the database cannot be written (read-only)"
+    return f"the database cannot be written ({text[:120]})"
+
+
+def _alarm_row(p: _Alarm) -> dict[str, Any]:
+    rec = p.record
+    return {
+        "session_id": p.session_id,
+        "t": p.t,
+        "kind": _clip(str(rec.get("kind", "")), _ALARM_LEN["kind"]),
+        "priority": _clip(str(rec.get("priority", "")), _ALARM_LEN["priority"]),
+        "channel": _clip(rec.get("channel"), _ALARM_LEN["channel"]),
+        "condition": _clip(str(rec.get("condition", "")), _ALARM_LEN["condition"]),
+        "transition": _clip(str(rec.get("transition", "")), _ALARM_LEN["transition"]),
+        "value": rec.get("value"),
+        "episode": _clip(_text_or_none(rec.get("episode")), _ALARM_LEN["episode"]),
+        "data": dict(rec),
+    }
 
 
 def _reading_row(session_id: int | None, r: Reading) -> dict[str, Any]:

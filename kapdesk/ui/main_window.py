@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -53,6 +54,8 @@ from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher, set_role
 log = logging.getLogger(__name__)
 
 FRAME_MS = 25  # 40 frames/s: the GUI pulls whatever arrived since the last frame
+#: After a timeline line whose event is not yet in the database (a full disk).
+UNSAVED_MARK = "   \u26a0 not saved yet"
 
 
 def hms(seconds: float) -> str:
@@ -94,6 +97,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.runtime = runtime
         self.theme = theme
+        self._unsaved_items: list[tuple[QListWidgetItem, SessionEvent, str]] = []
+        self.quit_unsaved = False  # staff chose to quit while recording fails
+        self.quit_box: QMessageBox | None = None
         self.setWindowTitle(f"kapdesk {__version__}" + (" \u2014 demo" if demo else ""))
         fit_to_screen(self, 1440, 900)
         central = QWidget(objectName="central")
@@ -275,14 +281,39 @@ class MainWindow(QMainWindow):
             panel = self.devices_panel
             if panel is not None and panel.isVisible():
                 panel.refresh(now)
-            hub = rt.hub.counters
-            self.statusBar().showMessage(
-                f"Recording \u00b7 {rt.recorder.readings_written} readings saved"
-                f" \u00b7 {len(rt.controller.events)} events \u00b7"
-                f" {hub.malformed_frames} malformed frames dropped"
-            )
+            self._refresh_unsaved()
+            self.statusBar().showMessage(self.recording_status())
         # The monitor last: its plots are painted right after, with the newest data.
         self.monitor.refresh(FRAME_MS)
+
+    def recording_status(self) -> str:
+        """The status bar's line: recording, or plainly not, and what waits to be saved."""
+        rt = self.runtime
+        hub = rt.hub.counters
+        if rt.recorder.failing:
+            readings, records = rt.recorder.backlog()
+            return (
+                f"NOT RECORDING: {rt.recorder.last_error} \u00b7 {readings} readings and"
+                f" {records} events waiting to be saved, retried every second"
+            )
+        return (
+            f"Recording \u00b7 {rt.recorder.readings_written} readings saved"
+            f" \u00b7 {len(rt.controller.events)} events \u00b7"
+            f" {hub.malformed_frames} malformed frames dropped"
+        )
+
+    def _refresh_unsaved(self) -> None:
+        """Timeline lines marked unsaved lose the mark once their event is committed."""
+        if not self._unsaved_items:
+            return
+        pending = self.runtime.controller.uncommitted()
+        still = []
+        for item, event, text in self._unsaved_items:
+            if any(ev is event for ev in pending):
+                still.append((item, event, text))
+            else:
+                item.setText(text)
+        self._unsaved_items = still
 
     def _refresh_header(self, now: float) -> None:
         session = self.runtime.controller.session
@@ -454,7 +485,13 @@ class MainWindow(QMainWindow):
         stamp = datetime.fromtimestamp(event.t).strftime("%H:%M:%S")  # local, as the clinic reads
         session = self.runtime.controller.session
         protocol = protocol_title(session.protocol) if session is not None else ""
-        self.timeline.insertItem(0, f"{stamp}   {describe(event, protocol)}")
+        text = f"{stamp}   {describe(event, protocol)}"
+        self.timeline.insertItem(0, text)
+        if any(ev is event for ev in self.runtime.controller.uncommitted()):
+            # what is on screen is what is recorded, or says it is not (a full disk)
+            item = self.timeline.item(0)
+            item.setText(text + UNSAVED_MARK)
+            self._unsaved_items.append((item, event, text))
         label = marker_label(event)
         if label:
             if event.kind == "phase_entered":  # short: the marker text runs up the plot
@@ -497,6 +534,32 @@ class MainWindow(QMainWindow):
         self.runtime.controller.record("marker", {"by": self.runtime.staff})
         self.statusBar().showMessage("Marker set on the timeline.", 5000)
 
+    def confirm_quit_unsaved(self) -> QMessageBox:
+        """Closing while recording fails: say what is not saved and where it will go."""
+        readings, records = self.runtime.recorder.backlog()
+        box = QMessageBox(self)
+        box.setWindowTitle("Recording is failing")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setText(
+            f"kapdesk cannot save to its database: {self.runtime.recorder.last_error}.\n\n"
+            f"{readings} readings and {records} events are kept in memory, not yet saved. "
+            "Free some disk space and they are saved within a second.\n\n"
+            "If you quit now, they are written to a rescue file and added to the "
+            "database the next time kapdesk starts."
+        )
+        box.addButton("Keep kapdesk open", QMessageBox.ButtonRole.RejectRole)
+        quit_button = box.addButton("Quit (rescue file)", QMessageBox.ButtonRole.AcceptRole)
+
+        def decided(button: object) -> None:
+            if button is quit_button:
+                self.quit_unsaved = True
+                self.close()
+
+        box.buttonClicked.connect(decided)
+        box.open()
+        self.quit_box = box
+        return box
+
     def confirm_next_phase(self) -> QMessageBox | None:
         """Next phase after a confirmation (the session panel asks: its button does too)."""
         box = self.session_panel.confirm_advance()
@@ -506,6 +569,10 @@ class MainWindow(QMainWindow):
         return box
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.runtime.recorder.failing and not self.quit_unsaved:
+            event.ignore()  # nothing queued is dropped without staff being told
+            self.confirm_quit_unsaved()
+            return
         self._timer.stop()
         self.runtime.controller.remove_listener(self._events.put)
         self.runtime.alarms.remove_listener(self._transitions.put)

@@ -36,9 +36,7 @@ def _wait(predicate, timeout: float = 8.0) -> bool:
 
 
 def _no_data(rt: Runtime) -> set[str]:
-    return {
-        a.channel for a in rt.alarms.active_alarms() if a.condition is Condition.SIGNAL_LOST
-    }
+    return {a.channel for a in rt.alarms.active_alarms() if a.condition is Condition.SIGNAL_LOST}
 
 
 def _leave_open(db_url: str, speed: float = 1.0) -> int:
