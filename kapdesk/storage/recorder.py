@@ -246,11 +246,7 @@ class Recorder:
                 self.failing = True
                 self.last_error = failure_text(exc)
                 if self.on_failure:
-                    readings, records = self.backlog()
-                    self.on_failure(
-                        f"{self.last_error}; {readings} readings and {records} events"
-                        " kept in memory, retried every second"
-                    )
+                    self.on_failure(f"{self.last_error}; kept in memory, retried every second")
             return False
         self.readings_written += len(self._batch)
         self.events_written += len(self._pending)

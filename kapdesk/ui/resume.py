@@ -46,6 +46,8 @@ class ResumeOffer:
 
 
 def _minutes(seconds: float) -> str:
+    if seconds < 1:
+        return "second"
     if seconds < 90:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} min"

@@ -93,7 +93,7 @@ def test_a_failing_write_is_reported_kept_and_retried(db_url: str) -> None:
         deadline = time.monotonic() + 5
         while not failures and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert failures and "cannot be written" in failures[0] and "kept in memory" in failures[0]
+        assert failures and "cannot be written" in failures[0]
         assert not fut.done()
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE readings_away RENAME TO readings"))
