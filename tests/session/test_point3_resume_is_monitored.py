@@ -184,3 +184,49 @@ def test_point3_a_demo_session_resumes_with_its_emulators_and_script(db_url: str
 def test_point3_profile_lookup_for_reconnect_uses_the_catalog_key() -> None:
     # the recorded profile is the catalog key; the pty variant keeps it
     assert pty_profile("cms50d").key == profile_for_protocol("cms50d").key
+
+
+def test_point3_the_app_in_demo_mode_offers_and_resumes_a_killed_demo_session(
+    qapp, db_url: str
+) -> None:
+    """The real start-up path (``kapdesk --demo``): the prompt comes, "Resume session" is
+    clicked, and the window shows the resumed demo session with its emulators."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from kapdesk.app import run_app
+    from kapdesk.cli import build_parser
+    from kapdesk.ui.main_window import MainWindow
+
+    sid = _leave_open(db_url, speed=20.0)
+    seen: dict[str, object] = {}
+
+    def click_resume() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(100, click_resume)
+            return
+        seen["prompt"] = box.text()
+        next(b for b in box.buttons() if b.text() == "Resume session").click()
+
+    def look() -> None:
+        wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        if not wins or len(wins[0].runtime.devices.entries()) < 3:
+            QTimer.singleShot(200, look)
+            return
+        rt = wins[0].runtime
+        seen["session"] = rt.controller.session.id
+        seen["speed"] = rt.clock.speed
+        seen["timeline"] = [
+            wins[0].timeline.item(i).text() for i in range(wins[0].timeline.count())
+        ]
+        QApplication.quit()
+
+    QTimer.singleShot(200, click_resume)
+    QTimer.singleShot(400, look)
+    args = build_parser().parse_args(["--demo", "--database-url", db_url])
+    assert run_app(args) == 0
+    assert "R. K. (test)" in str(seen["prompt"])
+    assert seen["session"] == sid and seen["speed"] == 20.0
+    assert any("Resumed after a restart" in line for line in seen["timeline"])
+    assert any("Monitor connected" in line for line in seen["timeline"])
