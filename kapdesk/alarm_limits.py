@@ -3,14 +3,14 @@
 Protocol files (``resources/protocols/*.toml``) are clinic-editable data; this loader
 reads only their ``[protocol]`` and ``[alarms]`` tables, so other tables (phases,
 schedules, discharge criteria) can live in the same files. Every error names the file,
-the field path (``alarms.limits[2].high``) and the problem, because the person reading
-it is a clinic administrator with a text editor.
+the line, the field path (``alarms.limits[2].high``) and the problem, because the person
+reading it is a clinic administrator with a text editor. Every number is checked against
+its plausible range in ``kapdesk.domain.setting_ranges``.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +25,11 @@ from kapdesk.domain.alarms import (
     LimitRule,
     Priority,
 )
+from kapdesk.clinic_files import ClinicFileError, read_clinic_toml
+from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.alarms.limits import check_timing
 from kapdesk.domain.channels import CHANNELS
+from kapdesk.domain.config_errors import ConfigError, locate
 
 #: Where clinic data files live; KAPDESK_RESOURCES overrides (an installed clinic copy).
 RESOURCES_ENV = "KAPDESK_RESOURCES"
@@ -38,6 +41,14 @@ _LIMIT_FIELDS = {
     "fall": Condition.FALL_FROM_BASELINE,
 }
 _TIMING_FIELDS = ("delay_s", "hysteresis", "clear_delay_s", "expected_interval_s")
+_TIMING_RANGES = {
+    "delay_s": ranges.CONDITION_DELAY_S,
+    "hysteresis": ranges.HYSTERESIS,
+    "clear_delay_s": ranges.CLEAR_DELAY_S,
+    "expected_interval_s": ranges.EXPECTED_INTERVAL_S,
+}
+#: The tables of clinic.toml and their loaders: any other top-level key is refused.
+CLINIC_TABLES = ("alarms", "journal", "sessions")
 _ALARMS_FIELDS = {"condition_delay_s", "hysteresis", "clear_delay_s", "channels", "limits"}
 _TECHNICAL = (
     Condition.SIGNAL_LOST,
@@ -49,14 +60,8 @@ _TECHNICAL = (
 )
 
 
-class AlarmConfigError(ValueError):
-    """A protocol or clinic file that cannot be used, with where and why."""
-
-    def __init__(self, file: Path | str, where: str, problem: str) -> None:
-        self.file = str(file)
-        self.where = where
-        self.problem = problem
-        super().__init__(f"{self.file}: {where}: {problem}" if where else f"{file}: {problem}")
+class AlarmConfigError(ClinicFileError):
+    """A protocol or clinic file that cannot be used, with where (file, line, field) and why."""
 
 
 @dataclass(frozen=True)
@@ -104,24 +109,18 @@ def find_protocol(name: str) -> Path:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:  # its message carries "(at line L, column C)"
-        raise AlarmConfigError(path, "", f"not valid TOML: {e}") from None
-    except OSError as e:
-        raise AlarmConfigError(path, "", e.strerror or str(e)) from None
+    return read_clinic_toml(path, AlarmConfigError)[1]
 
 
 def load_protocol_alarms(path: Path | str) -> ProtocolAlarms:
     path = Path(path)
-    data = read_toml(path)
-    return protocol_alarms_from(data, path)
+    text, data = read_clinic_toml(path, AlarmConfigError)
+    return protocol_alarms_from(data, path, text)
 
 
-def protocol_alarms_from(data: Mapping[str, Any], path: Path) -> ProtocolAlarms:
-    """Build limits from parsed TOML; ``path`` is only used in messages."""
-    fields = _Fields(path)
+def protocol_alarms_from(data: Mapping[str, Any], path: Path, text: str = "") -> ProtocolAlarms:
+    """Build limits from parsed TOML; ``path`` and ``text`` are only used in messages."""
+    fields = _Fields(path, text)
     protocol = fields.table(data, "protocol", required=True)
     pid = fields.text(protocol, "protocol", "id")
     name = fields.text(protocol, "protocol", "name")
@@ -134,69 +133,77 @@ def protocol_alarms_from(data: Mapping[str, Any], path: Path) -> ProtocolAlarms:
     for channel, raw in channels_table.items():
         where = f"alarms.channels.{channel}"
         if not isinstance(raw, dict):
-            raise AlarmConfigError(path, where, "must be a table")
+            raise fields.fail(where, "must be a table")
         fields.only(raw, where, set(_TIMING_FIELDS))
         timing = ChannelTiming(
-            **{k: fields.number(raw, where, k) for k in _TIMING_FIELDS if k in raw}
+            **{
+                k: fields.number(raw, where, k, _TIMING_RANGES[k])
+                for k in _TIMING_FIELDS
+                if k in raw
+            }
         )
         try:
             check_timing(channel, timing)
         except LimitError as e:
-            raise AlarmConfigError(path, where, str(e)) from None
+            raise fields.fail(where, str(e)) from None
         timings[channel] = timing
 
     raw_limits = alarms.get("limits", [])
     if not isinstance(raw_limits, list):
-        raise AlarmConfigError(
-            path, "alarms.limits", "must be an array of tables [[alarms.limits]]"
-        )
+        raise fields.fail("alarms.limits", "must be an array of tables [[alarms.limits]]")
     rules: list[LimitRule] = []
     rule_paths: list[str] = []
     for i, raw in enumerate(raw_limits):
         where = f"alarms.limits[{i}]"
         if not isinstance(raw, dict):
-            raise AlarmConfigError(path, where, "must be a table")
+            raise fields.fail(where, "must be a table")
         fields.only(raw, where, {"channel", "priority", *_LIMIT_FIELDS})
         channel = fields.text(raw, where, "channel")
         if channel not in CHANNELS:
             known = ", ".join(CHANNELS)
-            raise AlarmConfigError(
-                path, f"{where}.channel", f"unknown channel {channel!r} (known: {known})"
-            )
+            raise fields.fail(f"{where}.channel", f"unknown channel {channel!r} (known: {known})")
         priority = fields.choice(raw, where, "priority", Priority)
         given = [k for k in _LIMIT_FIELDS if k in raw]
         if not given:
-            raise AlarmConfigError(path, where, "needs at least one of low, high, rise, fall")
+            raise fields.fail(where, "needs at least one of low, high, rise, fall")
+        plausible = ranges.LIMITS.get(channel)
+        if plausible is None:
+            raise fields.fail(f"{where}.channel", f"{channel} takes no alarm limits")
         for key in given:
-            threshold = fields.number(raw, where, key)
+            relative = key in ("rise", "fall")
+            threshold = fields.number(
+                raw, where, key, plausible.change if relative else plausible.absolute
+            )
             rules.append(LimitRule(channel, _LIMIT_FIELDS[key], priority, threshold))
             rule_paths.append(f"{where}.{key}")
 
     defaults = {
-        "default_delay_s": ("condition_delay_s", 10.0),
-        "default_hysteresis": ("hysteresis", 2.0),
-        "default_clear_delay_s": ("clear_delay_s", 0.0),
+        "default_delay_s": ("condition_delay_s", 10.0, ranges.CONDITION_DELAY_S),
+        "default_hysteresis": ("hysteresis", 2.0, ranges.HYSTERESIS),
+        "default_clear_delay_s": ("clear_delay_s", 0.0, ranges.CLEAR_DELAY_S),
     }
     kwargs = {
-        attr: fields.number(alarms, "alarms", key) if key in alarms else default
-        for attr, (key, default) in defaults.items()
+        attr: fields.number(alarms, "alarms", key, within) if key in alarms else default
+        for attr, (key, default, within) in defaults.items()
     }
     try:
         limits = AlarmLimits(tuple(rules), timings, **kwargs)
     except LimitError as e:
         where = "alarms" if e.rule_index is None else rule_paths[e.rule_index]
-        raise AlarmConfigError(path, where, str(e)) from None
+        raise fields.fail(where, str(e)) from None
     return ProtocolAlarms(pid, name, route, limits, path)
 
 
 def load_clinic_settings(path: Path | str | None = None) -> AlarmSettings:
     """Clinic-wide alarm settings; a clinic file without an [alarms] table gives defaults."""
     path = clinic_file() if path is None else Path(path)
-    return clinic_settings_from(read_toml(path), path)
+    text, data = read_clinic_toml(path, AlarmConfigError)
+    return clinic_settings_from(data, path, text)
 
 
-def clinic_settings_from(data: Mapping[str, Any], path: Path) -> AlarmSettings:
-    fields = _Fields(path)
+def clinic_settings_from(data: Mapping[str, Any], path: Path, text: str = "") -> AlarmSettings:
+    fields = _Fields(path, text)
+    fields.only(data, "", set(CLINIC_TABLES))
     alarms = fields.table(data, "alarms")
     fields.only(
         alarms,
@@ -219,10 +226,9 @@ def clinic_settings_from(data: Mapping[str, Any], path: Path) -> AlarmSettings:
         ("medium_to_high_after_s", Priority.MEDIUM),
     ):
         if key in escalation_table:
-            seconds = fields.number(escalation_table, "alarms.escalation", key)
-            if not seconds > 0:
-                raise AlarmConfigError(path, f"alarms.escalation.{key}", "must be > 0")
-            escalation[priority] = seconds
+            escalation[priority] = fields.number(
+                escalation_table, "alarms.escalation", key, ranges.ESCALATE_AFTER_S
+            )
     technical_table = fields.table(alarms, "alarms.technical_priority")
     fields.only(technical_table, "alarms.technical_priority", {c.value for c in _TECHNICAL})
     defaults = AlarmSettings()
@@ -233,9 +239,7 @@ def clinic_settings_from(data: Mapping[str, Any], path: Path) -> AlarmSettings:
         )
     pause = defaults.audio_pause_s
     if "audio_pause_s" in alarms:
-        pause = fields.number(alarms, "alarms", "audio_pause_s")
-        if not pause > 0:
-            raise AlarmConfigError(path, "alarms.audio_pause_s", "must be > 0")
+        pause = fields.number(alarms, "alarms", "audio_pause_s", ranges.AUDIO_PAUSE_S)
     return AlarmSettings(
         latching=fields.flag(alarms, "alarms", "latching", defaults.latching),
         audio_pause_s=pause,
@@ -248,13 +252,14 @@ def clinic_settings_from(data: Mapping[str, Any], path: Path) -> AlarmSettings:
 
 
 class _Fields:
-    """Typed field access that names the file and field path in every error."""
+    """Typed field access that names the file, line and field path in every error."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, text: str = "") -> None:
         self.path = path
+        self.source = text
 
     def fail(self, where: str, problem: str) -> AlarmConfigError:
-        return AlarmConfigError(self.path, where, problem)
+        return AlarmConfigError(self.path, where, problem, locate(self.source, where))
 
     def table(self, data: Mapping[str, Any], where: str, required: bool = False) -> dict[str, Any]:
         key = where.rsplit(".", 1)[-1]
@@ -271,7 +276,7 @@ class _Fields:
         for key in data:
             if key not in allowed:
                 raise self.fail(
-                    f"{where}.{key}",
+                    f"{where}.{key}" if where else key,
                     f"unknown field (expected one of {', '.join(sorted(allowed))})",
                 )
 
@@ -283,13 +288,14 @@ class _Fields:
             raise self.fail(f"{where}.{key}", f"must be a non-empty string, got {value!r}")
         return value
 
-    def number(self, data: Mapping[str, Any], where: str, key: str) -> float:
-        value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"{where}.{key}", f"must be a number, got {value!r}")
-        if value != value or value in (float("inf"), float("-inf")):
-            raise self.fail(f"{where}.{key}", f"must be a finite number, got {value!r}")
-        return float(value)
+    def number(
+        self, data: Mapping[str, Any], where: str, key: str, within: ranges.Range
+    ) -> float:
+        """A finite number within its plausible range (``setting_ranges``)."""
+        try:
+            return within.check(data.get(key), f"{where}.{key}")
+        except ConfigError as e:
+            raise self.fail(e.where, e.problem) from None
 
     def flag(self, data: Mapping[str, Any], where: str, key: str, default: bool) -> bool:
         if key not in data:

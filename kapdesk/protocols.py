@@ -4,13 +4,12 @@ Files are TOML (read with the standard library's ``tomllib``); the domain builds
 validates the models. Every error names the file, the field path and, where it can be
 found, the line, because the reader is a clinic administrator with a text editor.
 ``tomllib`` reports lines only for syntax errors, so for a field that is present but
-wrong the line is located by scanning the file's table headers and keys (``locate``).
+wrong the line is located by scanning the file's table headers and keys (``locate``,
+shared with every clinic file loader through ``kapdesk.clinic_files``).
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,19 +22,15 @@ from kapdesk.alarm_limits import (
     protocols_dir,
     resources_dir,
 )
-from kapdesk.domain.config_errors import ConfigError
+from kapdesk.clinic_files import ClinicFileError, read_clinic_toml
+from kapdesk.domain.config_errors import ConfigError, locate
 from kapdesk.domain.protocol import Protocol, protocol_from_mapping
 from kapdesk.domain.scales import Scale, scale_from_mapping
 from kapdesk.domain.schedule import CheckKind
 
 
-class ProtocolFileError(ValueError):
+class ProtocolFileError(ClinicFileError):
     """A protocol or scale file that cannot be used: file, field, line, problem."""
-
-    def __init__(self, file: Path | str, where: str, problem: str, line: int | None = None):
-        self.file, self.where, self.problem, self.line = str(file), where, problem, line
-        place = self.file + (f":{line}" if line else "")
-        super().__init__(f"{place}: {where}: {problem}" if where else f"{place}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -52,17 +47,7 @@ def scales_dir() -> Path:
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ProtocolFileError(path, "", e.strerror or str(e)) from None
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:  # its message carries "(at line L, column C)"
-        m = re.search(r"line (\d+)", str(e))
-        raise ProtocolFileError(
-            path, "", f"not valid TOML: {e}", int(m.group(1)) if m else None
-        ) from None
+    return read_clinic_toml(path, ProtocolFileError)
 
 
 def load_scale(name: str | Path) -> Scale:
@@ -184,6 +169,12 @@ def default_protocol(path: Path | None = None) -> str | None:
     table = data.get("sessions", {})
     if not isinstance(table, dict):
         raise ProtocolFileError(path, "sessions", "must be a table", locate(text, "sessions"))
+    for key in table:
+        if key != "default_protocol":
+            raise ProtocolFileError(
+                path, f"sessions.{key}", "unknown field (expected default_protocol)",
+                locate(text, f"sessions.{key}"),
+            )  # fmt: skip
     value = table.get("default_protocol", "")
     if not isinstance(value, str):
         raise ProtocolFileError(
@@ -191,52 +182,3 @@ def default_protocol(path: Path | None = None) -> str | None:
             locate(text, "sessions.default_protocol"),
         )  # fmt: skip
     return value.strip() or None
-
-
-_ARRAY_HEADER = re.compile(r"\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]")
-_TABLE_HEADER = re.compile(r"\[\s*([A-Za-z0-9_.\-]+)\s*\]")
-_KEY = re.compile(r"([A-Za-z0-9_\-]+)\s*=")
-
-
-def locate(text: str, where: str) -> int | None:
-    """Best-effort line of a field path such as ``checks[1].at_min[2]`` in TOML text:
-    the key's own line if found, else the header of the nearest enclosing table."""
-    if not where:
-        return None
-    target = re.sub(r"(\[\d+\])+$", "", where) if "." in where else where
-    latest: dict[str, int] = {}  # array-of-tables name -> index of its latest element
-    current = ""
-    best: tuple[int, int] | None = None  # (matched length, line)
-
-    def resolve(parts: list[str]) -> str:
-        out = []
-        for k in range(1, len(parts) + 1):
-            plain = ".".join(parts[:k])
-            out.append(parts[k - 1] + (f"[{latest[plain]}]" if plain in latest else ""))
-        return ".".join(out)
-
-    def consider(path: str, line: int) -> None:
-        nonlocal best
-        inside = target == path or target.startswith((path + ".", path + "["))
-        if inside and (best is None or len(path) >= best[0]):
-            best = (len(path), line)
-
-    for n, raw in enumerate(text.splitlines(), 1):
-        s = raw.split("#", 1)[0].strip()
-        if m := _ARRAY_HEADER.fullmatch(s):
-            parts = m.group(1).split(".")
-            plain = ".".join(parts)
-            latest[plain] = latest.get(plain, -1) + 1
-            for child in [k for k in latest if k.startswith(plain + ".")]:
-                del latest[child]  # a new parent element restarts its children's count
-            current = resolve(parts)
-            consider(current, n)
-        elif m := _TABLE_HEADER.fullmatch(s):
-            current = resolve(m.group(1).split("."))
-            consider(current, n)
-        elif m := _KEY.match(s):
-            path = f"{current}.{m.group(1)}" if current else m.group(1)
-            if path == target:
-                return n
-            consider(path, n)
-    return best[1] if best else None

@@ -8,8 +8,12 @@ must say exactly where it is (``checks[1].at_min[2]``) and what is wrong. The lo
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kapdesk.domain.setting_ranges import Range
 
 
 class ConfigError(ValueError):
@@ -79,22 +83,29 @@ def number(
     default: float | None = None,
     minimum: float | None = None,
     positive: bool = False,
+    within: Range | None = None,
 ) -> float:
+    """A number; ``within`` is its plausible range (``kapdesk.domain.setting_ranges``)."""
     value = data.get(key)
     path = join(where, key)
     if value is None and default is not None:
         return default
     if value is None:
         raise ConfigError(path, "missing")
-    return _checked_number(value, path, minimum, positive)
+    number = _checked_number(value, path, minimum, positive)
+    return number if within is None else within.check(value, path)
 
 
 def optional_number(
-    data: Mapping[str, Any], where: str, key: str, positive: bool = False
+    data: Mapping[str, Any],
+    where: str,
+    key: str,
+    positive: bool = False,
+    within: Range | None = None,
 ) -> float | None:
     if data.get(key) is None:
         return None
-    return number(data, where, key, positive=positive)
+    return number(data, where, key, positive=positive, within=within)
 
 
 def numbers(data: Mapping[str, Any], where: str, key: str, positive: bool = False) -> list[float]:
@@ -143,3 +154,52 @@ def _checked_number(value: Any, path: str, minimum: float | None, positive: bool
     if minimum is not None and value < minimum:
         raise ConfigError(path, f"must be >= {minimum:g}, got {value!r}")
     return float(value)
+
+
+_ARRAY_HEADER = re.compile(r"\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]")
+_TABLE_HEADER = re.compile(r"\[\s*([A-Za-z0-9_.\-]+)\s*\]")
+_KEY = re.compile(r"([A-Za-z0-9_\-]+)\s*=")
+
+
+def locate(text: str, where: str) -> int | None:
+    """Best-effort line of a field path such as ``checks[1].at_min[2]`` in TOML text:
+    the key's own line if found, else the header of the nearest enclosing table."""
+    if not where:
+        return None
+    target = re.sub(r"(\[\d+\])+$", "", where) if "." in where else where
+    latest: dict[str, int] = {}  # array-of-tables name -> index of its latest element
+    current = ""
+    best: tuple[int, int] | None = None  # (matched length, line)
+
+    def resolve(parts: list[str]) -> str:
+        out = []
+        for k in range(1, len(parts) + 1):
+            plain = ".".join(parts[:k])
+            out.append(parts[k - 1] + (f"[{latest[plain]}]" if plain in latest else ""))
+        return ".".join(out)
+
+    def consider(path: str, line: int) -> None:
+        nonlocal best
+        inside = target == path or target.startswith((path + ".", path + "["))
+        if inside and (best is None or len(path) >= best[0]):
+            best = (len(path), line)
+
+    for n, raw in enumerate(text.splitlines(), 1):
+        s = raw.split("#", 1)[0].strip()
+        if m := _ARRAY_HEADER.fullmatch(s):
+            parts = m.group(1).split(".")
+            plain = ".".join(parts)
+            latest[plain] = latest.get(plain, -1) + 1
+            for child in [k for k in latest if k.startswith(plain + ".")]:
+                del latest[child]  # a new parent element restarts its children's count
+            current = resolve(parts)
+            consider(current, n)
+        elif m := _TABLE_HEADER.fullmatch(s):
+            current = resolve(m.group(1).split("."))
+            consider(current, n)
+        elif m := _KEY.match(s):
+            path = f"{current}.{m.group(1)}" if current else m.group(1)
+            if path == target:
+                return n
+            consider(path, n)
+    return best[1] if best else None

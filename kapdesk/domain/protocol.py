@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kapdesk.domain import config_errors as cf
+from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.alarms.sources import (
     DEFAULT_EXPECTED_SOURCES,
     DEFAULT_SOURCE_GRACE_S,
@@ -96,7 +97,9 @@ def protocol_from_mapping(data: Mapping[str, Any]) -> Protocol:
     if dose_phase not in {p.id for p in phases}:
         ids = ", ".join(p.id for p in phases)
         raise ConfigError("session.dose_phase", f"{dose_phase!r} is not a phase (phases: {ids})")
-    observation_min = cf.number(session, "session", "observation_min", positive=True)
+    observation_min = cf.number(
+        session, "session", "observation_min", within=ranges.OBSERVATION_MIN
+    )
 
     monitoring = cf.table(data, "", "monitoring")
     cf.only(
@@ -117,14 +120,20 @@ def protocol_from_mapping(data: Mapping[str, Any]) -> Protocol:
             known = ", ".join(CHANNELS)
             raise ConfigError(f"monitoring.continuous[{i}]", f"unknown channel {ch!r} ({known})")
     expected = _expected_sources(monitoring)
-    grace = cf.number(monitoring, "monitoring", "source_grace_s", default=DEFAULT_SOURCE_GRACE_S)
-    if grace < 0:
-        raise ConfigError("monitoring.source_grace_s", f"must be a number >= 0, got {grace:g}")
+    grace = cf.number(
+        monitoring,
+        "monitoring",
+        "source_grace_s",
+        default=DEFAULT_SOURCE_GRACE_S,
+        within=ranges.SOURCE_GRACE_S,
+    )
     checks = checks_from(cf.tables(data, "", "checks"))
     if any(c.until_stable for c in checks) and not any(c.kind is CheckKind.BP for c in checks):
         raise ConfigError("checks", "until_stable needs a blood-pressure check")
 
-    eye_mask = cf.optional_number(session, "session", "eye_mask_check_in_min", positive=True)
+    eye_mask = cf.optional_number(
+        session, "session", "eye_mask_check_in_min", within=ranges.EYE_MASK_CHECK_IN_MIN
+    )
     return Protocol(
         id=cf.text(head, "protocol", "id"),
         name=cf.text(head, "protocol", "name"),
@@ -173,7 +182,7 @@ def _phases(raw_items: list[Any]) -> tuple[Phase, ...]:
         pid = cf.text(raw, w, "id")
         if not pid.replace("_", "").isalnum():
             raise ConfigError(f"{w}.id", f"use letters, digits and _ only, got {pid!r}")
-        minutes = cf.number(raw, w, "expected_min", positive=True)
+        minutes = cf.number(raw, w, "expected_min", within=ranges.PHASE_EXPECTED_MIN)
         phases.append(Phase(pid, cf.text(raw, w, "label"), minutes * 60))
     ids = [p.id for p in phases]
     if len(set(ids)) != len(ids):

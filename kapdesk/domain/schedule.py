@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any
 
 from kapdesk.domain import config_errors as cf
+from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.config_errors import ConfigError
 
 EARLY_S = 5 * 60.0  # a check done up to 5 min before its time counts for it
@@ -293,7 +294,11 @@ def band_from(data: Mapping[str, Any], where: str = "monitoring") -> StabilityBa
     if consecutive != int(consecutive):
         raise ConfigError(f"{where}.stable_consecutive", "must be a whole number")
     return StabilityBand(
-        systolic_mmhg=cf.number(data, where, "stable_systolic_mmhg", default=20.0, positive=True),
-        diastolic_mmhg=cf.number(data, where, "stable_diastolic_mmhg", default=10.0, positive=True),
+        systolic_mmhg=cf.number(
+            data, where, "stable_systolic_mmhg", default=20.0, within=ranges.STABLE_SYSTOLIC_MMHG
+        ),
+        diastolic_mmhg=cf.number(
+            data, where, "stable_diastolic_mmhg", default=10.0, within=ranges.STABLE_DIASTOLIC_MMHG
+        ),
         consecutive=int(consecutive),
     )
