@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kapdesk.clinic_files import ClinicFileError, read_clinic_toml
+from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.alarms import (
     AlarmLimits,
     AlarmSettings,
@@ -25,8 +27,6 @@ from kapdesk.domain.alarms import (
     LimitRule,
     Priority,
 )
-from kapdesk.clinic_files import ClinicFileError, read_clinic_toml
-from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.alarms.limits import check_timing
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.config_errors import ConfigError, locate

@@ -3,22 +3,26 @@
 ``resources/journal/prompts/*.toml`` (guided prompts), ``resources/questionnaires/*.toml``
 (item wording and options; the scoring itself is code and the files are checked against
 it) and the ``[journal]`` table of ``resources/clinic.toml``. Errors name the file and the
-field, because the reader is a clinic administrator with a text editor.
+field and line, because the reader is a clinic administrator with a text editor; the
+settings' plausible ranges are in ``kapdesk.domain.setting_ranges``.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kapdesk.alarm_limits import clinic_file, resources_dir
+from kapdesk.clinic_files import ClinicFileError, error_at, read_clinic_toml
+from kapdesk.domain import config_errors as cf
+from kapdesk.domain import setting_ranges as ranges
+from kapdesk.domain.config_errors import ConfigError, locate
 from kapdesk.domain.questionnaires import INSTRUMENTS, Band, Instrument
 
 
-class JournalConfigError(ValueError):
-    """A journal resource file that cannot be used: which file, where, and why."""
+class JournalConfigError(ClinicFileError):
+    """A journal resource file that cannot be used: which file, line, field, and why."""
 
 
 @dataclass(frozen=True)
@@ -69,21 +73,21 @@ PATIENT_SCORE_VIEWS = ("calm", "total", "band")
 PROMPT_SET_ORDER = ("after-session", "24-48h", "weekly")
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise JournalConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise JournalConfigError(f"{path}: {exc.strerror or exc}") from None
+class _File:
+    """One journal file being read: its path and text, so every error has its line."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.source, self.data = read_clinic_toml(path, JournalConfigError)
 
-def _text(table: Any, path: Path, where: str, key: str, default: str | None = None) -> str:
-    value = table.get(key, default) if isinstance(table, dict) else default
-    if not isinstance(value, str) or (default is None and not value.strip()):
-        raise JournalConfigError(f"{path}: {where}.{key}: must be a non-empty string")
-    return value
+    def fail(self, where: str, problem: str) -> JournalConfigError:
+        return JournalConfigError(self.path, where, problem, locate(self.source, where))
+
+    def text(self, table: Any, where: str, key: str, default: str | None = None) -> str:
+        value = table.get(key, default) if isinstance(table, dict) else default
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            raise self.fail(f"{where}.{key}", "must be a non-empty string")
+        return value
 
 
 def prompts_dir() -> Path:
@@ -95,25 +99,25 @@ def questionnaires_dir() -> Path:
 
 
 def load_prompt_set(path: Path) -> PromptSet:
-    data = _read(path)
-    head = data.get("prompt_set")
+    f = _File(path)
+    head = f.data.get("prompt_set")
     if not isinstance(head, dict):
-        raise JournalConfigError(f"{path}: needs a [prompt_set] table")
-    raw = data.get("prompts")
+        raise f.fail("prompt_set", "needs a [prompt_set] table")
+    raw = f.data.get("prompts")
     if not isinstance(raw, list) or not raw:
-        raise JournalConfigError(f"{path}: needs at least one [[prompts]] table")
+        raise f.fail("prompts", "needs at least one [[prompts]] table")
     prompts: list[Prompt] = []
     for i, p in enumerate(raw):
         where = f"prompts[{i}]"
-        prompts.append(Prompt(_text(p, path, where, "id"), _text(p, path, where, "text")))
+        prompts.append(Prompt(f.text(p, where, "id"), f.text(p, where, "text")))
     ids = [p.id for p in prompts]
     if len(set(ids)) != len(ids):
-        raise JournalConfigError(f"{path}: prompts: ids repeat: {ids}")
+        raise f.fail("prompts", f"ids repeat: {ids}")
     return PromptSet(
-        id=_text(head, path, "prompt_set", "id"),
-        title=_text(head, path, "prompt_set", "title"),
-        when=_text(head, path, "prompt_set", "when", ""),
-        intro=_text(head, path, "prompt_set", "intro", ""),
+        id=f.text(head, "prompt_set", "id"),
+        title=f.text(head, "prompt_set", "title"),
+        when=f.text(head, "prompt_set", "when", ""),
+        intro=f.text(head, "prompt_set", "intro", ""),
         prompts=tuple(prompts),
     )
 
@@ -128,53 +132,53 @@ def load_prompt_sets(folder: Path | None = None) -> list[PromptSet]:
 
 def load_questionnaire(path: Path) -> QuestionnaireForm:
     """A questionnaire file, checked against the published scoring in the domain."""
-    data = _read(path)
+    f = _File(path)
+    data = f.data
     head = data.get("questionnaire")
     if not isinstance(head, dict):
-        raise JournalConfigError(f"{path}: needs a [questionnaire] table")
-    qid = _text(head, path, "questionnaire", "id")
+        raise f.fail("questionnaire", "needs a [questionnaire] table")
+    qid = f.text(head, "questionnaire", "id")
     inst = INSTRUMENTS.get(qid)
     if inst is None:
-        raise JournalConfigError(f"{path}: questionnaire.id: no scoring known for {qid!r}")
+        raise f.fail("questionnaire.id", f"no scoring known for {qid!r}")
     items = data.get("items")
     if not isinstance(items, list) or len(items) != inst.items:
-        raise JournalConfigError(f"{path}: items: {inst.name} has exactly {inst.items} items")
-    texts = tuple(_text(it, path, f"items[{i}]", "text") for i, it in enumerate(items))
+        raise f.fail("items", f"{inst.name} has exactly {inst.items} items")
+    texts = tuple(f.text(it, f"items[{i}]", "text") for i, it in enumerate(items))
     options = tuple(
-        (o.get("value"), _text(o, path, f"options[{i}]", "label"))
+        (o.get("value"), f.text(o, f"options[{i}]", "label"))
         for i, o in enumerate(data.get("options", []))
         if isinstance(o, dict)
     )
     if [v for v, _ in options] != list(range(inst.min_answer, inst.max_answer + 1)):
-        raise JournalConfigError(
-            f"{path}: options: values must be {inst.min_answer}..{inst.max_answer} in order"
-        )
+        raise f.fail("options", f"values must be {inst.min_answer}..{inst.max_answer} in order")
     bands = tuple(
         Band(b.get("low"), b.get("high"), b.get("label"))
         for b in data.get("bands", [])
         if isinstance(b, dict)
     )
     if bands != inst.bands:
-        raise JournalConfigError(
-            f"{path}: bands: must be the published {inst.name} bands "
-            + ", ".join(f"{b.low}-{b.high} {b.label}" for b in inst.bands)
+        raise f.fail(
+            "bands",
+            f"must be the published {inst.name} bands "
+            + ", ".join(f"{b.low}-{b.high} {b.label}" for b in inst.bands),
         )
     flag_messages: dict[str, str] = {}
-    for i, f in enumerate(data.get("flags", [])):
-        fid = _text(f, path, f"flags[{i}]", "id")
+    for i, flag in enumerate(data.get("flags", [])):
+        fid = f.text(flag, f"flags[{i}]", "id")
         rule = next((r for r in inst.flags if r.flag == fid), None)
-        if rule is None or (f.get("item"), f.get("above")) != (rule.item, rule.above):
-            raise JournalConfigError(f"{path}: flags[{i}]: does not match {inst.name} scoring")
-        flag_messages[fid] = _text(f, path, f"flags[{i}]", "patient_message")
+        if rule is None or (flag.get("item"), flag.get("above")) != (rule.item, rule.above):
+            raise f.fail(f"flags[{i}]", f"does not match {inst.name} scoring")
+        flag_messages[fid] = f.text(flag, f"flags[{i}]", "patient_message")
     functional = data.get("functional", {})
     return QuestionnaireForm(
         instrument=inst,
-        title=_text(head, path, "questionnaire", "title"),
-        stem=_text(head, path, "questionnaire", "stem"),
-        citation=_text(head, path, "questionnaire", "citation", ""),
+        title=f.text(head, "questionnaire", "title"),
+        stem=f.text(head, "questionnaire", "stem"),
+        citation=f.text(head, "questionnaire", "citation", ""),
         items=texts,
         options=options,
-        functional_text=_text(functional, path, "functional", "text", ""),
+        functional_text=f.text(functional, "functional", "text", ""),
         functional_options=tuple(str(x) for x in functional.get("options", [])),
         flag_messages=flag_messages,
     )
@@ -189,30 +193,47 @@ def load_questionnaires(folder: Path | None = None) -> dict[str, QuestionnaireFo
 
 
 def load_journal_settings(path: Path | None = None) -> JournalSettings:
-    """The ``[journal]`` table of clinic.toml; missing keys take the defaults."""
+    """The ``[journal]`` table of clinic.toml; missing keys take the defaults. A wrong type
+    (``share_by_default = "false"``), a value outside its plausible range or an unknown key
+    is refused with the file, line and field: a privacy setting must never be guessed."""
     path = clinic_file() if path is None else path
-    table = _read(path).get("journal", {})
-    if not isinstance(table, dict):
-        raise JournalConfigError(f"{path}: journal: must be a table")
+    text, data = read_clinic_toml(path, JournalConfigError)
     d = JournalSettings()
     try:
-        settings = JournalSettings(
-            autosave_delay_ms=int(table.get("autosave_delay_ms", d.autosave_delay_ms)),
-            pin_max_attempts=int(table.get("pin_max_attempts", d.pin_max_attempts)),
-            pin_lockout_s=float(table.get("pin_lockout_s", d.pin_lockout_s)),
-            share_by_default=bool(table.get("share_by_default", d.share_by_default)),
-            patient_sees_scores=str(table.get("patient_sees_scores", d.patient_sees_scores)),
+        table = cf.table(data, "", "journal")
+        cf.only(
+            table,
+            "journal",
+            {
+                "autosave_delay_ms",
+                "pin_max_attempts",
+                "pin_lockout_s",
+                "share_by_default",
+                "patient_sees_scores",
+            },
         )
-    except (TypeError, ValueError) as exc:
-        raise JournalConfigError(f"{path}: journal: {exc}") from None
-    if not 50 <= settings.autosave_delay_ms <= 10_000:
-        raise JournalConfigError(f"{path}: journal.autosave_delay_ms: must be 50..10000")
-    if settings.patient_sees_scores not in PATIENT_SCORE_VIEWS:
-        raise JournalConfigError(
-            f"{path}: journal.patient_sees_scores: must be one of "
-            + ", ".join(repr(v) for v in PATIENT_SCORE_VIEWS)
-            + f" (is {settings.patient_sees_scores!r})"
-        )
-    if settings.pin_max_attempts < 1 or settings.pin_lockout_s < 0:
-        raise JournalConfigError(f"{path}: journal: PIN attempts >= 1 and lockout >= 0")
-    return settings
+
+        def whole(key: str, default: int, within: ranges.Range) -> int:
+            value = table.get(key, default)
+            return ranges.integer(value, f"journal.{key}", within)
+
+        return JournalSettings(
+            autosave_delay_ms=whole(
+                "autosave_delay_ms", d.autosave_delay_ms, ranges.AUTOSAVE_DELAY_MS
+            ),
+            pin_max_attempts=whole(
+                "pin_max_attempts", d.pin_max_attempts, ranges.PIN_MAX_ATTEMPTS
+            ),
+            pin_lockout_s=cf.number(
+                table, "journal", "pin_lockout_s", default=d.pin_lockout_s,
+                within=ranges.PIN_LOCKOUT_S,
+            ),
+            share_by_default=cf.flag(table, "journal", "share_by_default", d.share_by_default),
+            patient_sees_scores=(
+                cf.choice(table, "journal", "patient_sees_scores", PATIENT_SCORE_VIEWS)
+                if "patient_sees_scores" in table
+                else d.patient_sees_scores
+            ),
+        )  # fmt: skip
+    except ConfigError as e:
+        raise error_at(path, text, e, JournalConfigError) from None
