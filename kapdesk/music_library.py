@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from kapdesk.alarm_limits import protocols_dir, resources_dir
+from kapdesk.clinic_files import ClinicFileError, error_at, read_clinic_toml
+from kapdesk.domain import config_errors as cf
+from kapdesk.domain import setting_ranges as ranges
+from kapdesk.domain.config_errors import ConfigError
 from kapdesk.domain.music import DEFAULT_PHASE_CUES, Playlist, Track
 
 #: File types QtMultimedia's FFmpeg backend decodes that clinics are likely to have.
@@ -52,8 +55,8 @@ class MusicLibrary:
     problems: list[LibraryProblem] = field(default_factory=list)
 
 
-class MusicConfigError(ValueError):
-    """``music.toml`` is not valid TOML or has a wrong value; the message says where."""
+class MusicConfigError(ClinicFileError):
+    """``music.toml`` is not valid TOML or has a wrong value: file, line, field, why."""
 
 
 _NUMBER_PREFIX = re.compile(r"^\d+\s*[-_. ]\s*")
@@ -161,19 +164,12 @@ def music_config_file() -> Path:
     return resources_dir() / MUSIC_CONFIG
 
 
-def _number(table: Mapping[str, object], key: str, default: float, where: str) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MusicConfigError(f"{where}: {key} must be a number, not {value!r}")
-    return float(value)
-
-
 def _str_table(table: object, where: str) -> dict[str, str]:
     if not isinstance(table, dict):
-        raise MusicConfigError(f"{where} must be a table")
-    bad = [k for k, v in table.items() if not isinstance(v, str)]
-    if bad:
-        raise MusicConfigError(f"{where}: values must be strings ({', '.join(bad)})")
+        raise ConfigError(where, "must be a table")
+    for k, v in table.items():
+        if not isinstance(v, str):
+            raise ConfigError(f"{where}.{k}", f"must be a string, got {v!r}")
     return dict(table)
 
 
@@ -185,29 +181,29 @@ def load_music_library(config: Path | None = None, protocol: str | None = None) 
     table, when ``protocol`` is given, overrides both for that protocol.
     """
     path = config or music_config_file()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         lib = MusicLibrary()
         lib.problems.append(LibraryProblem(str(path), None, "music config not found"))
         return lib
-    except tomllib.TOMLDecodeError as exc:
-        raise MusicConfigError(f"{path}: {exc}") from exc
-    settings = data.get("music", {})
-    if not isinstance(settings, dict):
-        raise MusicConfigError(f"{path}: [music] must be a table")
-    volume = _number(settings, "volume", DEFAULT_VOLUME, str(path))
-    if not 0.0 <= volume <= 1.0:
-        raise MusicConfigError(f"{path}: volume must be between 0 and 1, not {volume}")
-    fade_s = _number(settings, "fade_seconds", DEFAULT_FADE_S, str(path))
-    if fade_s < 0:
-        raise MusicConfigError(f"{path}: fade_seconds must not be negative")
-    loop = settings.get("loop", True)
-    if not isinstance(loop, bool):
-        raise MusicConfigError(f"{path}: loop must be true or false")
+    text, data = read_clinic_toml(path, MusicConfigError)
+    try:
+        cf.only(data, "", {"music", "cues", "phases"})
+        settings = cf.table(data, "", "music")
+        cf.only(settings, "music", {"volume", "fade_seconds", "loop"})
+        volume = cf.number(
+            settings, "music", "volume", default=DEFAULT_VOLUME, within=ranges.MUSIC_VOLUME
+        )
+        fade_s = cf.number(
+            settings, "music", "fade_seconds", default=DEFAULT_FADE_S, within=ranges.MUSIC_FADE_S
+        )
+        loop = cf.flag(settings, "music", "loop", True)
+        phases = _str_table(data.get("phases", {}), "phases")
+        cues = _str_table(data.get("cues", {}), "cues")
+    except ConfigError as e:
+        raise error_at(path, text, e, MusicConfigError) from None
     lib = MusicLibrary(fade_s=fade_s, volume=volume, loop=loop)
-    lib.phase_cues.update(_str_table(data.get("phases", {}), f"{path}: [phases]"))
-    for cue, where in _str_table(data.get("cues", {}), f"{path}: [cues]").items():
+    lib.phase_cues.update(phases)
+    for cue, where in cues.items():
         source = Path(where).expanduser()
         if not source.is_absolute():
             source = path.parent / source
@@ -229,4 +225,7 @@ def protocol_phase_cues(protocol: str) -> dict[str, str]:
     music = data.get("music", {})
     if not isinstance(music, dict):
         return {}
-    return _str_table(music.get("phases", {}), f"{path}: [music.phases]")
+    try:
+        return _str_table(music.get("phases", {}), "music.phases")
+    except ConfigError as e:
+        raise MusicConfigError(path, e.where, e.problem) from None

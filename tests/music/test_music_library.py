@@ -147,10 +147,10 @@ def test_protocol_music_phases_override(tmp_path: Path, monkeypatch: pytest.Monk
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[music]\nvolume = 2\n", "volume must be between 0 and 1"),
-        ('[music]\nvolume = "loud"\n', "volume must be a number"),
-        ("[music]\nfade_seconds = -1\n", "fade_seconds must not be negative"),
-        ("[cues]\npeak = 3\n", "values must be strings (peak)"),
+        ("[music]\nvolume = 2\n", "music.volume: 2 is outside the plausible range 0 to 1"),
+        ('[music]\nvolume = "loud"\n', "music.volume: must be a number"),
+        ("[music]\nfade_seconds = -1\n", "music.fade_seconds: -1 is outside the plausible range"),
+        ("[cues]\npeak = 3\n", "music.toml:2: cues.peak: must be a string"),
         ("[cues\n", "music.toml"),
     ],
 )
