@@ -63,6 +63,16 @@ def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName("kapdesk")
+    from kapdesk.clinic_check import clinic_file_errors  # issue 11 point 6
+
+    if problems := clinic_file_errors():
+        from kapdesk.ui.clinic_errors import show_clinic_file_errors
+
+        for problem in problems:
+            print(f"kapdesk: {problem}", file=sys.stderr)
+        show_clinic_file_errors(problems)
+        engine.dispose()
+        return 2
     runtime = Runtime.build(engine, speed=args.speed)
     resumed = False
     if args.demo and not args.screenshot:

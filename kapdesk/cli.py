@@ -76,7 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kapdesk.app import run_app
 
         return run_app(args)
-    result: int = args.func(args)
+    from kapdesk.clinic_files import ClinicFileError
+
+    try:
+        result: int = args.func(args)
+    except ClinicFileError as e:  # a clinic file with a wrong value: say where, no traceback
+        print(f"kapdesk: {e}", file=sys.stderr)
+        return 2
     return result
 
 
