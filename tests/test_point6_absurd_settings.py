@@ -120,10 +120,20 @@ def test_point6_string_false_is_refused_for_a_boolean(clinic: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "where", "loader"),
     [
-        ("pin_lockout_s = 60", "pin_lockout_s = 60\nshare_by_defualt = false", "journal.share_by_defualt", load_journal_settings),  # noqa: E501
-        ("latching = true", "latching = true\nlatch = false", "alarms.latch", load_clinic_settings),  # noqa: E501
+        (
+            "pin_lockout_s = 60",
+            "pin_lockout_s = 60\nshare_by_defualt = false",
+            "journal.share_by_defualt",
+            load_journal_settings,
+        ),
+        ("latching = true", "latching = true\nlatch = false", "alarms.latch", load_clinic_settings),
         ("[sessions]", "[session]", "session", load_clinic_settings),
-        ("pin_max_attempts = 5", "pin_max_attempts = 5000", "journal.pin_max_attempts", load_journal_settings),  # noqa: E501
+        (
+            "pin_max_attempts = 5",
+            "pin_max_attempts = 5000",
+            "journal.pin_max_attempts",
+            load_journal_settings,
+        ),
     ],
 )
 def test_point6_unknown_keys_and_out_of_range_journal_values_are_refused(
