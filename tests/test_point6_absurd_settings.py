@@ -164,6 +164,30 @@ def test_point6_protocol_session_numbers_are_ranged(clinic: Path) -> None:
     assert_refused(caught.value, path, line, "session.observation_min")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("max_systolic = 140", "max_systolic = 14", "checklist[{i}].max_systolic"),
+        ("vitals_within_pct = 20", "vitals_within_pct = 200", "discharge.vitals_within_pct"),
+        ("every_min = 15", "every_min = 1500", "checks[{i}].every_min"),
+    ],
+)
+def test_point6_protocol_check_numbers_are_ranged(
+    clinic: Path, old: str, new: str, where: str
+) -> None:
+    from kapdesk.protocols import ProtocolFileError, load_protocol
+
+    path = clinic / "protocols" / "im-ketamine.toml"
+    line = edit(path, old, new)
+    with pytest.raises(ProtocolFileError) as caught:
+        load_protocol(path)
+    table = where.split("[", 1)[0]
+    headers = path.read_text(encoding="utf-8").splitlines()[:line]
+    i = sum(h.strip() == f"[[{table}]]" for h in headers) - 1
+    assert_refused(caught.value, path, line, where.format(i=i))
+    assert "plausible range" in caught.value.problem
+
+
 def test_point6_app_start_shows_a_dialog_naming_file_and_line(
     clinic: Path, qapp: QApplication, db_url: str, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from kapdesk.domain import config_errors as cf
+from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.config_errors import ConfigError
 
 
@@ -171,8 +172,12 @@ def gates_from(raw_items: list[Any], where: str = "checklist") -> tuple[Gate, ..
             id=cf.text(raw, w, "id"),
             label=cf.text(raw, w, "label"),
             kind=kind,
-            max_systolic=cf.optional_number(raw, w, "max_systolic", positive=True),
-            max_diastolic=cf.optional_number(raw, w, "max_diastolic", positive=True),
+            max_systolic=cf.optional_number(
+                raw, w, "max_systolic", within=ranges.PRE_DOSE_MAX_SYSTOLIC
+            ),
+            max_diastolic=cf.optional_number(
+                raw, w, "max_diastolic", within=ranges.PRE_DOSE_MAX_DIASTOLIC
+            ),
             help=str(raw.get("help", "")).strip(),
         )
         if kind is GateKind.BP and gate.max_systolic is None and gate.max_diastolic is None:

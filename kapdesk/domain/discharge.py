@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kapdesk.domain import config_errors as cf
+from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.checklist import ChecklistError, Override, StaffRole
 from kapdesk.domain.config_errors import ConfigError
@@ -197,7 +198,9 @@ def criteria_from(
         score_scale=cf.text(data, where, "score"),
         score_min=int(score_min),
         min_observation_s=min_observation_s,
-        vitals_within_pct=cf.number(data, where, "vitals_within_pct", default=20.0, positive=True),
+        vitals_within_pct=cf.number(
+            data, where, "vitals_within_pct", default=20.0, within=ranges.VITALS_WITHIN_PCT
+        ),
         vitals=tuple(vitals) if vitals is not None else DEFAULT_VITALS,
         ride_home_required=cf.flag(data, where, "ride_home_required", True),
     )

@@ -274,11 +274,14 @@ def checks_from(raw_items: list[Any], where: str = "checks") -> tuple[ScheduledC
             kind=kind,
             scale=scale,
             before_dose=cf.flag(raw, w, "before_dose", False),
-            at_min=tuple(cf.numbers(raw, w, "at_min", positive=True)),
-            every_min=cf.optional_number(raw, w, "every_min", positive=True),
-            until_min=cf.optional_number(raw, w, "until_min", positive=True),
+            at_min=tuple(
+                ranges.CHECK_AT_MIN.check(v, f"{w}.at_min[{j}]")
+                for j, v in enumerate(cf.numbers(raw, w, "at_min", positive=True))
+            ),
+            every_min=cf.optional_number(raw, w, "every_min", within=ranges.CHECK_EVERY_MIN),
+            until_min=cf.optional_number(raw, w, "until_min", within=ranges.CHECK_AT_MIN),
             until_stable=until_stable,
-            grace_min=cf.number(raw, w, "grace_min", default=5.0, minimum=0),
+            grace_min=cf.number(raw, w, "grace_min", default=5.0, within=ranges.CHECK_GRACE_MIN),
         )
         if not (check.before_dose or check.at_min or check.every_min):
             raise ConfigError(w, "say when: before_dose, at_min and/or every_min")

@@ -107,6 +107,12 @@ EYE_MASK_CHECK_IN_MIN = Range(1, 120, "min", "chaperone check-in every 15 min")
 SOURCE_GRACE_S = Range(0, 300, "s", "default 20")
 STABLE_SYSTOLIC_MMHG = Range(1, 60, "mmHg", "default 20")
 STABLE_DIASTOLIC_MMHG = Range(1, 40, "mmHg", "default 10")
+CHECK_AT_MIN = Range(0, 720, "min after the dose")
+CHECK_EVERY_MIN = Range(1, 120, "min", "check-ins every 15 min")
+CHECK_GRACE_MIN = Range(0, 60, "min", "default 5")
+PRE_DOSE_MAX_SYSTOLIC = Range(90, 220, "mmHg", "hold above 140/90")
+PRE_DOSE_MAX_DIASTOLIC = Range(50, 130, "mmHg", "hold above 140/90")
+VITALS_WITHIN_PCT = Range(5, 50, "%", "Aldrete/PADSS: within 20 % of pre-dose")
 
 
 def integer(value: Any, where: str, within: Range) -> int:
