@@ -121,7 +121,7 @@ def protocol_set(name: str) -> ProtocolSet:
 
 def available_protocols() -> list[tuple[str, str]]:
     """(id, display name) of every protocol file that loads; broken files are skipped here
-    (``kapdesk protocols check`` and start-up report them)."""
+    (start-up reports them: ``kapdesk.clinic_check``)."""
     out = []
     for p in sorted(protocols_dir().glob("*.toml")):
         try:
