@@ -242,3 +242,19 @@ def test_point6_cli_prints_the_error_and_exits_non_zero(clinic: Path, tmp_path: 
     assert done.returncode == 2
     assert f"{path}:{line}: alarms.audio_pause_s:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_point6_limits_dialog_cannot_take_an_absurd_limit(qtbot, app_theme) -> None:
+    """The per-session limits dialog keeps to the same plausible ranges as the files."""
+    from kapdesk.alarm_limits import find_protocol
+    from kapdesk.domain.alarms import Condition, Priority
+    from kapdesk.ui.limits_dialog import LimitsDialog
+
+    dialog = LimitsDialog(load_protocol_alarms(find_protocol("im-ketamine")).limits, "Dr. Osei")
+    qtbot.addWidget(dialog)
+    spin = dialog.spin_for("spo2", Condition.BELOW_LOW_LIMIT, Priority.HIGH)
+    spin.setValue(8)
+    assert spin.value() == 70  # clamped to the plausible low end, never 8
+    rise = dialog.spin_for("nibp_systolic", Condition.RISE_FROM_BASELINE, Priority.MEDIUM)
+    rise.setValue(500)
+    assert rise.value() == 100

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapdesk.domain import setting_ranges
 from kapdesk.domain.alarms import AlarmLimits, Condition, LimitError, LimitRule, Priority
 from kapdesk.domain.alarms.limits import check_rules
 from kapdesk.domain.channels import CHANNELS, Channel
@@ -222,9 +223,13 @@ class LimitsDialog(QDialog):
         unit = _unit(info)
         spin = QDoubleSpinBox()
         spin.setDecimals(info.decimals if info is not None else 0)
+        plausible = setting_ranges.LIMITS.get(rule.channel)  # as for the protocol files
         if rule.relative:
-            spin.setRange(1, 200)  # a change from baseline: more than 0
+            span = plausible.change if plausible else setting_ranges.Range(1, 200, "")
+            spin.setRange(span.low, span.high)  # a change from baseline: more than 0
             spin.setPrefix("+" if rule.condition is Condition.RISE_FROM_BASELINE else "\u2212")
+        elif plausible is not None:
+            spin.setRange(plausible.absolute.low, plausible.absolute.high)
         else:
             spin.setRange(0, UNIT_MAXIMUM.get(unit, 500.0))
         if unit:
