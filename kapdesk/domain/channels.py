@@ -50,6 +50,7 @@ CHANNELS: dict[str, Channel] = {
     )
 }
 
+
 @dataclass(frozen=True, slots=True)
 class PlausibleRange:
     """The values a channel can physically take, in its canonical unit (both ends in).
