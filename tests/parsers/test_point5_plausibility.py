@@ -308,3 +308,16 @@ def test_point5_noisy_cms50d_line_publishes_nothing_implausible_unflagged(
     assert emulator.garbage_bytes_sent >= 2000
     assert checked.bad == []
     assert conn.counters.malformed_frames > 0
+
+
+def test_point5_emulate_command_takes_the_fault_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kapdesk.cli import main
+
+    assert main(["emulate", "cms50d", "--lose-frames", "1.5", "--seconds", "0.1"]) == 2
+    assert "share of frames" in capsys.readouterr().err
+    link = str(tmp_path / "tty")
+    args = ["emulate", "cms50d", "--link", link, "--seconds", "0.3", "--full-range-noise"]
+    assert main([*args, "--noise", "0.5", "--lose-frames", "0.1"]) == 0
+    assert '"protocol": "cms50d"' in capsys.readouterr().out
