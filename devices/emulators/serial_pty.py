@@ -9,7 +9,9 @@ frame carries the patient's values at the scaled ``session_time()``. The link lo
 that of the real device, and trends move N times faster (the pleth waveform aliases at
 high speed; only the trend values matter there).
 
-Faults (for tests, training and technicians): garbage bytes, corrupted frames, finger
+Faults (for tests, training and technicians): garbage bytes (the protocol's own kind,
+or full-range 0-255 noise with ``full_range_noise``), random noise before a share of
+frames (``noise``), a share of frames lost whole (``frame_loss``), corrupted frames, finger
 out, a pulled cable (the master is closed, so the reader sees a hang-up; after a while a
 new pty appears and ``link_path`` is repointed at it, as socat's ``link=`` does) and a
 silent device.
@@ -243,6 +245,12 @@ FRAMERS: dict[str, Callable[[EmulatedPatient], Framer]] = {
 }
 
 
+def _share(name: str, value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} is a share of frames between 0 and 1, got {value}")
+    return value
+
+
 class UnknownProtocolError(ValueError):
     """No serial emulator for this protocol name."""
 
@@ -261,7 +269,14 @@ class PtySerialEmulator:
         link_path: str | None = None,
         *,
         seed: int = 1,
+        full_range_noise: bool = False,
+        noise: float = 0.0,
+        frame_loss: float = 0.0,
     ) -> None:
+        """``full_range_noise``: garbage is random bytes 0-255, even where the protocol's
+        own garbage keeps bit 7 clear (CMS50D+), as a real noisy line sends. ``noise``:
+        the share of frames preceded by 1-16 bytes of that garbage; ``frame_loss``: the
+        share of frames lost whole (never sent), as a UART overrun drops them."""
         if protocol not in FRAMERS:
             known = ", ".join(sorted(FRAMERS))
             raise UnknownProtocolError(f"no serial emulator for {protocol!r} (known: {known})")
@@ -283,11 +298,15 @@ class PtySerialEmulator:
         self._pull_requested: float | None = None
         self._pulled = threading.Event()
         self._restart_requested = False
+        self.full_range_noise = full_range_noise
+        self.noise = _share("noise", noise)
+        self.frame_loss = _share("frame_loss", frame_loss)
         # counters
         self.frames_sent = 0
         self.frames_dropped = 0  # nobody reading and the pty buffer full
         self.garbage_bytes_sent = 0
         self.frames_corrupted = 0
+        self.frames_lost = 0  # dropped on purpose (frame_loss)
         self.ptys_opened = 0
         self._master = -1
         self._slave = -1
@@ -454,10 +473,21 @@ class PtySerialEmulator:
         if data:
             self.framer.on_host_data(data)
 
+    def garbage(self, n: int) -> bytes:
+        """The line noise ``inject_garbage`` and ``noise`` send: full-range or the protocol's."""
+        if self.full_range_noise:
+            return self._rnd.randbytes(n)
+        return self.framer.garbage(n, self._rnd)
+
     def _send_frame(self) -> None:
         frame = self.framer.next_frame(self.session_time(), self._finger_out)
+        if self.frame_loss and self._rnd.random() < self.frame_loss:
+            self.frames_lost += 1
+            return
         with self._lock:
             garbage_n, self._garbage_pending = self._garbage_pending, 0
+            if self.noise and self._rnd.random() < self.noise:
+                garbage_n += self._rnd.randint(1, 16)
             corrupt = self._corrupt_pending > 0
             if corrupt:
                 self._corrupt_pending -= 1
@@ -466,7 +496,7 @@ class PtySerialEmulator:
             self.frames_corrupted += 1
         data = frame
         if garbage_n:
-            data = self.framer.garbage(garbage_n, self._rnd) + frame
+            data = self.garbage(garbage_n) + frame
             self.garbage_bytes_sent += garbage_n
         try:
             written = os.write(self._master, data)

@@ -17,7 +17,7 @@ import serial
 
 import devices
 from kapdesk.acquisition.parsers.registry import PROTOCOLS
-from kapdesk.domain.channels import CHANNELS
+from kapdesk.domain.channels import CHANNELS, PlausibleRange
 
 DEFAULT_DIRECTORY = Path(devices.__file__).resolve().parent / "catalog"
 
@@ -90,6 +90,8 @@ class DeviceProfile:
     ble: BleSettings | None
     serial: SerialSettings | None
     path: Path
+    # ``[ranges]``: the device's own plausible range per channel, instead of the default
+    ranges: tuple[tuple[str, PlausibleRange], ...] = ()
 
     @property
     def no_data_after_s(self) -> float:
@@ -190,6 +192,28 @@ def _trend_repeat(top: _Table) -> float | None:
     return None if value is None else float(value)
 
 
+def _ranges(top: _Table) -> tuple[tuple[str, PlausibleRange], ...]:
+    """``[ranges]`` ``channel = [low, high]`` in the channel's canonical unit."""
+    raw = top.get("ranges", dict, default=None)
+    if raw is None:
+        return ()
+    table = top.sub("ranges", raw)
+    out = []
+    for name in raw:
+        if name not in CHANNELS:
+            raise table.error(name, f"unknown channel {name!r}")
+        pair = table.get(name, list)
+        if len(pair) != 2 or any(
+            isinstance(v, bool) or not isinstance(v, (int, float)) for v in pair
+        ):
+            raise table.error(name, f"expected [low, high] numbers, got {pair!r}")
+        try:
+            out.append((name, PlausibleRange(float(pair[0]), float(pair[1]))))
+        except ValueError as exc:
+            raise table.error(name, str(exc)) from None
+    return tuple(out)
+
+
 def _ble(table: _Table, transport: str) -> BleSettings:
     ble = table.sub("ble", table.get("ble", dict))
     service = _uuid(ble, "service_uuid")
@@ -274,6 +298,7 @@ def load_profile(path: Path) -> DeviceProfile:
         ble=_ble(top, transport) if transport == "ble" else None,
         serial=_serial(top) if transport == "serial" else None,
         path=path,
+        ranges=_ranges(top),
     )
     top.reject_unknown()
     return profile

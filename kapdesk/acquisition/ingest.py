@@ -4,17 +4,22 @@ transport -> parser -> ``IngestHub.publish`` -> subscribers (alarm engine, recor
 plot buffers). Subscribers run synchronously on the producer's thread, so they must be
 fast and thread-safe (a queue put, a ring-buffer write, an alarm evaluation); nothing
 flows back from a subscriber to a device.
+
+``publish`` is also the one place plausibility is checked: a value outside its channel's
+range (``kapdesk.domain.channels.PLAUSIBLE_RANGES``, or the device profile's own
+``[ranges]``) is flagged ``invalid`` and counted, so no subscriber draws or alarms it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from kapdesk.domain.readings import Reading
+from kapdesk.domain.channels import PlausibleRange, plausible
+from kapdesk.domain.readings import INVALID, Reading
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,8 @@ class IngestCounters:
     malformed_frames: int = 0
     subscriber_errors: int = 0
     per_device_malformed: dict[str, int] = field(default_factory=dict)
+    implausible: int = 0  # values outside their range, flagged invalid
+    per_device_implausible: dict[str, int] = field(default_factory=dict)
 
 
 class IngestHub:
@@ -61,6 +68,12 @@ class IngestHub:
         self._status_sinks: list[StatusSink] = []
         self._lock = threading.Lock()
         self.counters = IngestCounters()
+        self._ranges: dict[str, Mapping[str, PlausibleRange]] = {}
+
+    def set_ranges(self, device: str, ranges: Mapping[str, PlausibleRange]) -> None:
+        """A device profile's own ranges, used instead of the defaults for its readings."""
+        with self._lock:
+            self._ranges = {**self._ranges, device: dict(ranges)}
 
     def subscribe(self, sink: ReadingSink) -> None:
         with self._lock:
@@ -72,6 +85,13 @@ class IngestHub:
 
     def publish(self, reading: Reading) -> None:
         self.counters.readings += 1
+        if INVALID not in reading.flags and not plausible(
+            reading.channel, reading.value, self._ranges.get(reading.device)
+        ):
+            reading = replace(reading, flags=reading.flags | {INVALID})
+            self.counters.implausible += 1
+            per = self.counters.per_device_implausible
+            per[reading.device] = per.get(reading.device, 0) + 1
         for sink in self._reading_sinks:  # copy-on-write list: no lock on the hot path
             try:
                 sink(reading)

@@ -119,6 +119,7 @@ class SerialMonitorConnection:
         self.settings = profile.serial
         self.device_name = device_name or f"{profile.key}@{port}"
         self.channels = profile.channels
+        hub.set_ranges(self.device_name, dict(profile.ranges))
         self._new_decoder = decoder_factory or decoder_factory_for(profile.protocol)
         self.start_request = start_request_for(profile)
         self.no_data_after_s = (

@@ -55,6 +55,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="session time to start from (the dose is at 600 s; default 0)",
     )
+    parser.add_argument(
+        "--lose-frames",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="lose this share of frames whole, e.g. 0.01 (default 0)",
+    )
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="send 1-16 garbage bytes before this share of frames (default 0)",
+    )
+    parser.add_argument(
+        "--full-range-noise",
+        action="store_true",
+        help="garbage is random bytes 0-255, not the protocol's own kind (7-bit for cms50d)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -69,8 +88,16 @@ def run(args: argparse.Namespace) -> int:
         return start_at + clock.elapsed()
 
     try:
-        emulator = PtySerialEmulator(args.protocol, EmulatedPatient(), session_time, args.link)
-    except UnknownProtocolError as exc:
+        emulator = PtySerialEmulator(
+            args.protocol,
+            EmulatedPatient(),
+            session_time,
+            args.link,
+            full_range_noise=args.full_range_noise,
+            noise=args.noise,
+            frame_loss=args.lose_frames,
+        )
+    except (UnknownProtocolError, ValueError) as exc:
         print(f"kapdesk emulate: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # no ptys on this system, or the link path is not writable

@@ -46,3 +46,7 @@ SENSOR_OFF = "sensor_off"
 SIGNAL_ARTIFACT = "artifact"
 QUESTIONABLE = "questionable"
 INVALID = "invalid"
+SEARCHING = "searching"  # CMS50D+: the oximeter is still looking for a pulse
+PROBE_ERROR = "probe_error"  # CMS50D+: the probe reports a fault
+#: Flags that make a value no measurement: alarms treat it as a gap (never as a value).
+NOT_A_MEASUREMENT = frozenset({INVALID, SEARCHING, PROBE_ERROR})

@@ -63,7 +63,8 @@ def test_errors_exit_2_with_one_line(
 
 def test_stream_protocol_reports_malformed_count(capsys: pytest.CaptureFixture[str]) -> None:
     packet = nonin_df2.encode_packet(65, 99, [7] * 25).hex()
-    assert main(["decode", "nonin-df2", "0102", packet[:20], packet[20:]]) == 0
+    # the next packet's frame 1 proves the packet complete (issue 11 point 4)
+    assert main(["decode", "nonin-df2", "0102", packet[:20], packet[20:], packet[:10]]) == 0
     captured = capsys.readouterr()
     trends = [r for r in lines(captured.out) if r["channel"] != "pleth"]
     assert [(r["channel"], r["value"]) for r in trends] == [("pulse_rate", 65.0), ("spo2", 99.0)]

@@ -10,6 +10,8 @@ from kapdesk.acquisition.parsers.nonin_df2 import Decoder
 from kapdesk.domain.readings import SENSOR_OFF, SIGNAL_ARTIFACT
 
 PLETH = list(range(100, 125))
+#: A frame 1: it closes the packet before it, whose values are published only then.
+CLOSE = enc.encode_frame(0x01, 0, 0)
 
 
 def trends(readings: list) -> list[tuple[str, float]]:  # type: ignore[type-arg]
@@ -17,8 +19,8 @@ def trends(readings: list) -> list[tuple[str, float]]:  # type: ignore[type-arg]
 
 
 def test_one_packet_gives_25_pleth_samples_and_the_trend_values() -> None:
-    readings = Decoder().feed(enc.encode_packet(300, 96, PLETH))
-    assert [r.value for r in readings if r.channel == "pleth"] == PLETH
+    readings = Decoder().feed(enc.encode_packet(300, 96, PLETH) + CLOSE)
+    assert [r.value for r in readings if r.channel == "pleth"] == [*PLETH, 0]
     assert trends(readings) == [("pulse_rate", 300.0), ("spo2", 96.0)]
 
 
@@ -28,9 +30,10 @@ def test_checksum_is_the_sum_of_the_first_four_bytes() -> None:
 
 def test_missing_values_are_gaps_and_flags_stay_on_pleth() -> None:
     packet = enc.encode_packet(None, None, PLETH, status=enc.SENSOR_DISCONNECT | enc.ARTIFACT)
-    readings = Decoder().feed(packet)
+    readings = Decoder().feed(packet + CLOSE)
     assert trends(readings) == []
-    assert len(readings) == 25
+    assert len(readings) == 26
+    readings = readings[:25]
     assert all(r.flags == {SENSOR_OFF, SIGNAL_ARTIFACT} for r in readings)
 
 
@@ -43,7 +46,7 @@ def test_perfusion_bits() -> None:
 def test_waits_for_frame_one_when_joining_mid_packet() -> None:
     packet = enc.encode_packet(70, 97, PLETH)
     decoder = Decoder()
-    readings = decoder.feed(packet[5 * 10 :] + packet)
+    readings = decoder.feed(packet[5 * 10 :] + packet + CLOSE)
     assert trends(readings) == [("pulse_rate", 70.0), ("spo2", 97.0)]
     assert decoder.malformed == 0
 
@@ -53,15 +56,17 @@ def test_bad_checksum_is_counted_and_the_next_packet_decodes() -> None:
     broken = bytearray(good)
     broken[4] ^= 0xFF  # frame 1 checksum
     decoder = Decoder()
-    readings = decoder.feed(good + bytes(broken) + good)
+    readings = decoder.feed(good + bytes(broken) + good + CLOSE)
     assert decoder.malformed == 1
     assert decoder.last_error is not None and "checksum" in decoder.last_error
-    assert trends(readings) == [("pulse_rate", 70.0), ("spo2", 97.0)] * 2
+    # The first packet's end is unknown (its closing frame 1 is the broken one), so
+    # only the packet after the damage is published.
+    assert trends(readings) == [("pulse_rate", 70.0), ("spo2", 97.0)]
 
 
 def test_leading_garbage_is_one_problem() -> None:
     decoder = Decoder()
-    readings = decoder.feed(b"\xff\x00\x01\x80" + enc.encode_packet(70, 97, PLETH))
+    readings = decoder.feed(b"\xff\x00\x01\x80" + enc.encode_packet(70, 97, PLETH) + CLOSE)
     assert decoder.malformed == 1
     assert trends(readings) == [("pulse_rate", 70.0), ("spo2", 97.0)]
 
@@ -86,7 +91,7 @@ def test_packet_without_its_sync_bit_is_reported() -> None:
 def test_round_trip_in_any_chunking(
     packets: list[tuple[int | None, int | None]], step: int
 ) -> None:
-    stream = b"".join(enc.encode_packet(hr, sat, PLETH) for hr, sat in packets)
+    stream = b"".join(enc.encode_packet(hr, sat, PLETH) for hr, sat in packets) + CLOSE
     decoder = Decoder()
     readings = []
     for i in range(0, len(stream), step):

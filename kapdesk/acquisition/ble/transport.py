@@ -96,6 +96,7 @@ class BleMonitorConnection:
         self._loop_thread = loop_thread
         self.address = address
         self.device_name = device_name or address or profile.name
+        hub.set_ranges(self.device_name, dict(profile.ranges))
         self._backend = BackendClasses(
             getattr(backend, "scanner", None), getattr(backend, "client", None)
         )

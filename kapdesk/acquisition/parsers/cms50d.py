@@ -12,7 +12,7 @@ are found in the stream.
 from __future__ import annotations
 
 from kapdesk.acquisition.parsers.stream_errors import ProblemCounter
-from kapdesk.domain.readings import SENSOR_OFF, Reading
+from kapdesk.domain.readings import PROBE_ERROR, SEARCHING, SENSOR_OFF, Reading
 
 FRAME_SIZE = 5
 SYNC_BIT = 0x80
@@ -35,9 +35,9 @@ def decode_frame(frame: bytes) -> list[Reading]:
     if b0 & 0x40:
         flags.add("pulse_beep")
     if b2 & 0x10:
-        flags.add("probe_error")
+        flags.add(PROBE_ERROR)
     if b2 & 0x20:
-        flags.add("searching")
+        flags.add(SEARCHING)
     quality = frozenset(flags)
     pulse_rate = (b3 & 0x7F) | (0x80 if b2 & 0x40 else 0)
     spo2 = b4 & 0x7F

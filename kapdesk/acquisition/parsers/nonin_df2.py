@@ -49,9 +49,13 @@ class Decoder:
 
     A frame is accepted only when its start byte, status bit 7 and checksum are right;
     otherwise one byte is dropped and the search goes on (one problem per garbage run).
-    Readings start at the first frame 1; a packet that does not have exactly 25 frames
-    is reported and the decoder waits for the next frame 1. The oximeter's "HR" is a
-    plethysmographic pulse rate, so it is published as ``pulse_rate``.
+    Pleth comes from every accepted frame (each carries its own sample). Pulse rate and
+    SpO2 are held until the packet has proved complete and consistent: frame 1 had the
+    SYNC bit, exactly 25 frames came before the next frame 1, and the HR bytes have
+    their unused bits clear. A lost frame shifts what DATA means (SpO2 read as the HR
+    LSB, the firmware revision as SpO2), so a short or long packet publishes nothing but
+    its pleth. The oximeter's "HR" is a plethysmographic pulse rate, published as
+    ``pulse_rate``; the values come one packet (1/3 s) late.
     """
 
     def __init__(self) -> None:
@@ -59,8 +63,8 @@ class Decoder:
         self._problems = ProblemCounter()
         self._in_garbage = False
         self._frame_number: int | None = None  # None: waiting for a frame 1
-        self._hr_msb: int | None = None
-        self._hr_lsb: int | None = None
+        self._data: list[int] = []  # DATA bytes of the current packet, in frame order
+        self._flags: frozenset[str] = frozenset()  # status flags of the packet's frame 3
 
     @property
     def malformed(self) -> int:
@@ -101,35 +105,43 @@ class Decoder:
         return None
 
     def _on_frame(self, status: int, pleth: int, data: int) -> list[Reading]:
+        flags = status_flags(status)
+        readings: list[Reading] = []
         if status & STATUS_SYNC:
-            if self._frame_number is not None and self._frame_number != FRAMES_PER_PACKET:
+            if self._frame_number == FRAMES_PER_PACKET:
+                readings += self._packet_values()
+            elif self._frame_number is not None:
                 self._problems.problem(
                     f"Nonin: packet cut short: frame 1 arrived after frame {self._frame_number}"
                 )
             self._frame_number = 1
-            self._hr_msb = self._hr_lsb = None
+            self._data = []
         elif self._frame_number is None:
-            return []  # mid-packet: wait for a frame 1 to know what DATA means
+            pass  # mid-packet: wait for a frame 1 to know what DATA means
         elif self._frame_number >= FRAMES_PER_PACKET:
             self._problems.problem("Nonin: packet longer than 25 frames (frame 1 sync bit missing)")
             self._frame_number = None
-            return []
         else:
             self._frame_number += 1
-
-        flags = status_flags(status)
-        readings = [Reading("pleth", float(pleth), "1", flags=flags)]
-        number = self._frame_number
-        if number == 1:
-            self._hr_msb = data
-        elif number == 2:
-            self._hr_lsb = data
-        elif number == 3:
-            if self._hr_msb is not None and self._hr_lsb is not None:
-                rate = (self._hr_msb & 0x03) << 7 | (self._hr_lsb & 0x7F)
-                if rate != HR_NO_VALUE:
-                    readings.append(Reading("pulse_rate", float(rate), "/min", flags=flags))
-            spo2 = data & 0x7F
-            if spo2 != SPO2_NO_VALUE:
-                readings.append(Reading("spo2", float(spo2), "%", flags=flags))
+        if self._frame_number is not None:
+            self._data.append(data)
+            if self._frame_number == 3:
+                self._flags = flags
+        readings.append(Reading("pleth", float(pleth), "1", flags=flags))
         return readings
+
+    def _packet_values(self) -> list[Reading]:
+        """Pulse rate and SpO2 of a packet that had exactly 25 frames from its frame 1."""
+        msb, lsb, sat = self._data[0], self._data[1], self._data[2]
+        if msb & ~0x03 or lsb & 0x80 or sat & 0x80:
+            self._problems.problem(
+                f"Nonin: inconsistent packet (HR bytes 0x{msb:02X} 0x{lsb:02X}, SpO2 0x{sat:02X})"
+            )
+            return []
+        out: list[Reading] = []
+        rate = msb << 7 | lsb
+        if rate != HR_NO_VALUE:
+            out.append(Reading("pulse_rate", float(rate), "/min", flags=self._flags))
+        if sat != SPO2_NO_VALUE:
+            out.append(Reading("spo2", float(sat), "%", flags=self._flags))
+        return out

@@ -47,7 +47,7 @@ from kapdesk.domain.alarms.sources import (
 )
 from kapdesk.domain.channels import CHANNELS, Sampling
 from kapdesk.domain.clock import iso_utc, local_hms, parse_iso_utc
-from kapdesk.domain.readings import INVALID, SENSOR_OFF, Reading
+from kapdesk.domain.readings import NOT_A_MEASUREMENT, SENSOR_OFF, Reading
 
 #: Slack for comparing float epoch times against delays (1 µs), so a tick that lands
 #: exactly on the delay's end counts as reaching it.
@@ -287,12 +287,12 @@ class AlarmEngine:
             return out
         out += self._end_technical((source, Condition.SENSOR_OFF), t)
         finite = math.isfinite(reading.value)
-        if finite or INVALID in reading.flags:
+        if finite or reading.flags & NOT_A_MEASUREMENT:
             self._seen(ch, t, real)
             out += self._end_technical((ch, Condition.SIGNAL_LOST), t)
             if self._awaited:
                 out += self._data_arrived(ch, t)
-        if not finite or INVALID in reading.flags:
+        if not finite or reading.flags & NOT_A_MEASUREMENT:
             out += self._gap(ch)
             return out
         for condition in (
