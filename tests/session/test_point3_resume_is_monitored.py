@@ -225,7 +225,11 @@ def test_point3_the_app_in_demo_mode_offers_and_resumes_a_killed_demo_session(
     QTimer.singleShot(200, click_resume)
     QTimer.singleShot(400, look)
     args = build_parser().parse_args(["--demo", "--database-url", db_url])
-    assert run_app(args) == 0
+    qapp.setQuitOnLastWindowClosed(False)  # one quit (ours), none left for the next test
+    try:
+        assert run_app(args) == 0
+    finally:
+        qapp.setQuitOnLastWindowClosed(True)
     assert "R. K. (test)" in str(seen["prompt"])
     assert seen["session"] == sid and seen["speed"] == 20.0
     assert any("Resumed after a restart" in line for line in seen["timeline"])
