@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import platformdirs
 from alembic import command
@@ -23,13 +24,15 @@ class DatabaseError(RuntimeError):
     """The database cannot be opened or upgraded; the message says which and why."""
 
 
-def default_url() -> str:
-    """KAPDESK_DATABASE_URL, else an SQLite file in the per-user data directory."""
+def default_url(create: bool = True) -> str:
+    """KAPDESK_DATABASE_URL, else an SQLite file in the per-user data directory
+    (made unless ``create`` is false: a read-only command makes nothing)."""
     env = os.environ.get("KAPDESK_DATABASE_URL")
     if env:
         return env
     data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    data.mkdir(parents=True, exist_ok=True)
+    if create:
+        data.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{data / 'kapdesk.sqlite3'}"
 
 
@@ -100,6 +103,71 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
     except Exception as exc:
         raise DatabaseError(f"cannot upgrade database {engine.url!r}: {exc}") from exc
+
+
+def open_database_readonly(url: str | None = None) -> Engine:
+    """Engine for reading an existing database at the newest revision; it never writes.
+
+    For the read-only commands (sessions, export, journal export): an SQLite file is
+    opened with ``mode=ro`` and no WAL pragma, so a misspelt path is reported rather than
+    created, and a file that is refused (a newer schema) is left byte for byte. In a
+    directory that cannot be written (no ``-wal``/``-shm`` can be made) the file is opened
+    ``immutable``: nobody can be writing it there either. Nothing is migrated: an older
+    schema is refused with what to do.
+    """
+    url = url or default_url(create=False)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_readonly_engine(parsed.database or "")
+    else:
+        engine = create_db_engine(url)
+    try:
+        try:
+            revision = current_revision(engine)
+        except Exception as exc:
+            raise DatabaseError(f"cannot read database {url!r}: {exc}") from exc
+        head = head_revision()
+        if revision != head:
+            script = ScriptDirectory.from_config(alembic_config())
+            known = {s.revision for s in script.walk_revisions()}
+            if revision is None:
+                raise DatabaseError(f"{url!r} holds no kapdesk database")
+            if revision not in known:
+                raise DatabaseError(
+                    f"database {url!r} has schema {revision}, newer than this kapdesk"
+                    f" knows ({head}); use a newer kapdesk (the file was not changed)"
+                )
+            raise DatabaseError(
+                f"database {url!r} has the older schema {revision} (this kapdesk: {head});"
+                " start kapdesk once to upgrade it, then try again"
+            )
+    except DatabaseError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _sqlite_readonly_engine(path: str) -> Engine:
+    if not path or path == ":memory:" or not Path(path).is_file():
+        raise DatabaseError(f"no database at {path or '(no path)'}")
+    resolved = Path(path).resolve()
+    immutable = not os.access(resolved.parent, os.W_OK)
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
+    engine = create_engine(
+        f"sqlite:///file:{quote(str(resolved))}?{query}&uri=true", future=True
+    )
+
+    def tune(dbapi_connection: Any, _record: Any) -> None:
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    event.listen(engine, "connect", tune)
+    return engine
 
 
 def open_database(url: str | None = None) -> Engine:
