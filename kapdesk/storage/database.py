@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 APP_NAME = "kapdesk"
@@ -99,10 +99,45 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 # One explicit transaction makes the upgrade all or nothing (and IMMEDIATE
                 # keeps a second process starting at once from migrating alongside).
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _clear_interrupted_creation(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except Exception as exc:
         raise DatabaseError(f"cannot upgrade database {engine.url!r}: {exc}") from exc
+
+
+def _clear_interrupted_creation(conn: Connection) -> None:
+    """Finish a first creation that an older kapdesk left half-done (before migrations ran
+    in one transaction, a kill -9 during the first start left some tables and no version:
+    every later start failed on "table ... already exists"). Such a file has tables but no
+    recorded revision; if none of them holds a row, nothing was ever recorded in it and it
+    is cleared so the creation runs again. A file with rows and no revision is not ours
+    to touch: it is reported.
+    """
+    if MigrationContext.configure(conn).get_current_revision() is not None:
+        return
+    tables = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).all()
+    if not tables:
+        return  # a new, empty file
+    virtual = [name for name, sql in tables if (sql or "").upper().startswith("CREATE VIRTUAL")]
+    shadow = {f"{v}_{part}" for v in virtual for part in FTS5_SHADOWS}
+    ordinary = [name for name, _ in tables if name not in shadow and name not in virtual]
+    for name in ordinary:
+        if conn.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first() is not None:
+            raise DatabaseError(
+                f"the database has tables and rows (in {name}) but no kapdesk schema"
+                " version; it was not changed"
+            )
+    for name in virtual:  # dropping an FTS5 table drops its shadow tables
+        conn.exec_driver_sql(f'DROP TABLE "{name}"')
+    for name in ordinary:
+        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
+#: The shadow tables SQLite's FTS5 keeps for each full-text table.
+FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
 
 
 def open_database_readonly(url: str | None = None) -> Engine:
