@@ -41,12 +41,11 @@ def kill_mid_migration(url: str, after: int) -> bool:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert child.stdout is not None
-    seen, done = 0, False
-    for line in child.stdout:
+    done = False
+    for seen, line in enumerate(child.stdout, 1):
         if line.strip() == "migrated":
             done = True
             break
-        seen += 1
         if seen >= after:
             time.sleep(0.002)
             os.kill(child.pid, signal.SIGKILL)
