@@ -147,8 +147,8 @@ def open_database_readonly(url: str | None = None) -> Engine:
     opened with ``mode=ro`` and no WAL pragma, so a misspelt path is reported rather than
     created, and a file that is refused (a newer schema) is left byte for byte. In a
     directory that cannot be written (no ``-wal``/``-shm`` can be made) the file is opened
-    ``immutable``: nobody can be writing it there either. Nothing is migrated: an older
-    schema is refused with what to do.
+    ``immutable``: nobody can be writing it there either. An older SQLite schema is refused
+    with what to do; a server database (PostgreSQL) is migrated as at start-up.
     """
     url = url or default_url(create=False)
     try:
@@ -168,13 +168,18 @@ def open_database_readonly(url: str | None = None) -> Engine:
         if revision != head:
             script = ScriptDirectory.from_config(alembic_config())
             known = {s.revision for s in script.walk_revisions()}
-            if revision is None:
-                raise DatabaseError(f"{url!r} holds no kapdesk database")
-            if revision not in known:
+            if revision is not None and revision not in known:
                 raise DatabaseError(
                     f"database {url!r} has schema {revision}, newer than this kapdesk"
                     f" knows ({head}); use a newer kapdesk (the file was not changed)"
                 )
+            if engine.dialect.name != "sqlite":
+                # a server database exists whatever the command (the clinic made it); its
+                # schema is brought up to date as every workstation's start-up does
+                migrate(engine)
+                return engine
+            if revision is None:
+                raise DatabaseError(f"{url!r} holds no kapdesk database")
             raise DatabaseError(
                 f"database {url!r} has the older schema {revision} (this kapdesk: {head});"
                 " start kapdesk once to upgrade it, then try again"
