@@ -13,6 +13,7 @@ import pytest
 from kapdesk import __version__
 from kapdesk.cli import main
 from kapdesk.domain.clock import parse_iso_utc
+from kapdesk.storage.database import open_database
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
@@ -46,11 +47,13 @@ def test_bad_options_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_sessions_list_on_an_empty_database(db_url: str, capsys) -> None:
+    open_database(db_url).dispose()  # listing never creates one (issue 11 point 8)
     assert main(["sessions", "list", "--database-url", db_url]) == 0
     assert "no sessions recorded" in capsys.readouterr().out
 
 
 def test_export_of_a_missing_session_fails_cleanly(db_url: str, capsys) -> None:
+    open_database(db_url).dispose()
     assert main(["--database-url", db_url, "export", "--session", "42"]) == 2
     assert "no session with id 42" in capsys.readouterr().err
 

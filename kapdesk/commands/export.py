@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from kapdesk.storage.database import DatabaseError, open_database
+from kapdesk.storage.database import DatabaseError, open_database_readonly
 from kapdesk.storage.export import SessionNotFoundError, write_json
 
 
@@ -27,21 +28,38 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        engine = open_database(getattr(args, "database_url", None))
+        engine = open_database_readonly(getattr(args, "database_url", None))
     except DatabaseError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 2
     try:
         if args.output:
-            tmp = Path(args.output + ".part")
-            with tmp.open("w", encoding="utf-8") as f:
-                write_json(engine, args.session, f)
-            tmp.replace(args.output)  # never leave a half-written export under the real name
-        else:
-            write_json(engine, args.session, sys.stdout)
+            return write_output(Path(args.output), lambda f: write_json(engine, args.session, f))
+        write_json(engine, args.session, sys.stdout)
     except SessionNotFoundError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()  # close server connections now (psycopg warns about open ones)
+    return 0
+
+
+def write_output(path: Path, write: Callable[[IO[str]], object]) -> int:
+    """Write through ``PATH.part`` renamed at the end, so no half-written export ever sits
+    under the real name; on any failure the ``.part`` is removed and the reason shown
+    (exit 2), never a traceback or an empty file left behind."""
+    if not path.parent.is_dir():
+        print(f"kapdesk: cannot write {path}: no directory {path.parent}", file=sys.stderr)
+        return 2
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            write(f)
+        tmp.replace(path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            print(f"kapdesk: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        raise
     return 0

@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kapdesk.commands.export import write_output
 from kapdesk.domain.access import AccessDenied, Actor
 from kapdesk.domain.staff_pin import PinError, hash_pin
-from kapdesk.storage.database import DatabaseError, open_database
+from kapdesk.storage.database import DatabaseError, open_database, open_database_readonly
 from kapdesk.storage.journal_export import journal_html, journal_markdown
 from kapdesk.storage.journal_store import JournalStore
 
@@ -48,16 +49,17 @@ def register(sub: Any) -> None:
     dp.set_defaults(func=run_demo)
 
 
-def _store(args: argparse.Namespace) -> JournalStore | None:
+def _store(args: argparse.Namespace, read_only: bool = False) -> JournalStore | None:
+    opener = open_database_readonly if read_only else open_database
     try:
-        return JournalStore(open_database(getattr(args, "database_url", None)))
+        return JournalStore(opener(getattr(args, "database_url", None)))
     except DatabaseError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return None
 
 
 def run_export(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = _store(args, read_only=True)
     if store is None:
         return 2
     reader = (
@@ -71,12 +73,11 @@ def run_export(args: argparse.Namespace) -> int:
     except (LookupError, AccessDenied) as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 2
+    finally:
+        store.engine.dispose()  # the file is closed when the command ends
     if args.output:
-        tmp = Path(args.output + ".part")
-        tmp.write_text(document, encoding="utf-8")
-        tmp.replace(args.output)  # never leave a half-written export under the real name
-    else:
-        sys.stdout.write(document)
+        return write_output(Path(args.output), lambda f: f.write(document))
+    sys.stdout.write(document)
     return 0
 
 

@@ -16,6 +16,7 @@ import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ PRINTED = frozenset(
     }
 )
 CSV_COLUMNS = ("time", "channel", "value", "unit")
+#: The last time an ISO 8601 output can show (9999-12-31T23:59:59Z), in epoch seconds.
+LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
 
 
 class ReplayInputError(Exception):
@@ -193,11 +196,16 @@ def parse_time(text: str) -> float:
         t = float(text)
     except ValueError:
         try:
-            return parse_iso_utc(text)
+            t = parse_iso_utc(text)
         except ValueError:
             raise ValueError(f"time {text!r} is neither ISO 8601 nor epoch seconds") from None
     if not math.isfinite(t):
         raise ValueError(f"time {text!r} is not a finite number")
+    if not 0 <= t <= LATEST_TIME:
+        # the output's ISO 8601 times end at year 9999; a negative time is before 1970
+        raise ValueError(
+            f"time {text!r} is outside 0 .. {LATEST_TIME:.0f} epoch seconds (1970 .. 9999)"
+        )
     return t
 
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from kapdesk.domain.clock import iso_utc
-from kapdesk.storage.database import DatabaseError, open_database
+from kapdesk.storage.database import DatabaseError, open_database_readonly
 from kapdesk.storage.records import list_sessions
 
 
@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     try:
-        engine = open_database(getattr(args, "database_url", None))
+        engine = open_database_readonly(getattr(args, "database_url", None))
     except DatabaseError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 2

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import platformdirs
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 APP_NAME = "kapdesk"
@@ -23,13 +24,15 @@ class DatabaseError(RuntimeError):
     """The database cannot be opened or upgraded; the message says which and why."""
 
 
-def default_url() -> str:
-    """KAPDESK_DATABASE_URL, else an SQLite file in the per-user data directory."""
+def default_url(create: bool = True) -> str:
+    """KAPDESK_DATABASE_URL, else an SQLite file in the per-user data directory
+    (made unless ``create`` is false: a read-only command makes nothing)."""
     env = os.environ.get("KAPDESK_DATABASE_URL")
     if env:
         return env
     data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    data.mkdir(parents=True, exist_ok=True)
+    if create:
+        data.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{data / 'kapdesk.sqlite3'}"
 
 
@@ -96,10 +99,115 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 # One explicit transaction makes the upgrade all or nothing (and IMMEDIATE
                 # keeps a second process starting at once from migrating alongside).
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _clear_interrupted_creation(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except Exception as exc:
         raise DatabaseError(f"cannot upgrade database {engine.url!r}: {exc}") from exc
+
+
+def _clear_interrupted_creation(conn: Connection) -> None:
+    """Finish a first creation that an older kapdesk left half-done (before migrations ran
+    in one transaction, a kill -9 during the first start left some tables and no version:
+    every later start failed on "table ... already exists"). Such a file has tables but no
+    recorded revision; if none of them holds a row, nothing was ever recorded in it and it
+    is cleared so the creation runs again. A file with rows and no revision is not ours
+    to touch: it is reported.
+    """
+    if MigrationContext.configure(conn).get_current_revision() is not None:
+        return
+    tables = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).all()
+    if not tables:
+        return  # a new, empty file
+    virtual = [name for name, sql in tables if (sql or "").upper().startswith("CREATE VIRTUAL")]
+    shadow = {f"{v}_{part}" for v in virtual for part in FTS5_SHADOWS}
+    ordinary = [name for name, _ in tables if name not in shadow and name not in virtual]
+    for name in ordinary:
+        if conn.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first() is not None:
+            raise DatabaseError(
+                f"the database has tables and rows (in {name}) but no kapdesk schema"
+                " version; it was not changed"
+            )
+    for name in virtual:  # dropping an FTS5 table drops its shadow tables
+        conn.exec_driver_sql(f'DROP TABLE "{name}"')
+    for name in ordinary:
+        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
+#: The shadow tables SQLite's FTS5 keeps for each full-text table.
+FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
+
+
+def open_database_readonly(url: str | None = None) -> Engine:
+    """Engine for reading an existing database at the newest revision; it never writes.
+
+    For the read-only commands (sessions, export, journal export): an SQLite file is
+    opened with ``mode=ro`` and no WAL pragma, so a misspelt path is reported rather than
+    created, and a file that is refused (a newer schema) is left byte for byte. In a
+    directory that cannot be written (no ``-wal``/``-shm`` can be made) the file is opened
+    ``immutable``: nobody can be writing it there either. An older SQLite schema is refused
+    with what to do; a server database (PostgreSQL) is migrated as at start-up.
+    """
+    url = url or default_url(create=False)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_readonly_engine(parsed.database or "")
+    else:
+        engine = create_db_engine(url)
+    try:
+        try:
+            revision = current_revision(engine)
+        except Exception as exc:
+            raise DatabaseError(f"cannot read database {url!r}: {exc}") from exc
+        head = head_revision()
+        if revision != head:
+            script = ScriptDirectory.from_config(alembic_config())
+            known = {s.revision for s in script.walk_revisions()}
+            if revision is not None and revision not in known:
+                raise DatabaseError(
+                    f"database {url!r} has schema {revision}, newer than this kapdesk"
+                    f" knows ({head}); use a newer kapdesk (the file was not changed)"
+                )
+            if engine.dialect.name != "sqlite":
+                # a server database exists whatever the command (the clinic made it); its
+                # schema is brought up to date as every workstation's start-up does
+                migrate(engine)
+                return engine
+            if revision is None:
+                raise DatabaseError(f"{url!r} holds no kapdesk database")
+            raise DatabaseError(
+                f"database {url!r} has the older schema {revision} (this kapdesk: {head});"
+                " start kapdesk once to upgrade it, then try again"
+            )
+    except DatabaseError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _sqlite_readonly_engine(path: str) -> Engine:
+    if not path or path == ":memory:" or not Path(path).is_file():
+        raise DatabaseError(f"no database at {path or '(no path)'}")
+    resolved = Path(path).resolve()
+    immutable = not os.access(resolved.parent, os.W_OK)
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
+    engine = create_engine(
+        f"sqlite:///file:{quote(str(resolved))}?{query}&uri=true", future=True
+    )
+
+    def tune(dbapi_connection: Any, _record: Any) -> None:
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    event.listen(engine, "connect", tune)
+    return engine
 
 
 def open_database(url: str | None = None) -> Engine:

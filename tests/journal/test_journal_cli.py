@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kapdesk.storage.database import open_database
+
 
 def kapdesk(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -42,5 +44,6 @@ def test_demo_then_export_markdown_and_html(db_url: str, tmp_path: Path) -> None
 
 
 def test_export_of_an_unknown_patient_says_so(db_url: str) -> None:
+    open_database(db_url).dispose()  # a read-only export never creates one (issue 11 point 8)
     r = kapdesk("journal", "export", "--patient", "99", "--database-url", db_url)
     assert r.returncode == 2 and "no patient with id 99" in r.stderr
