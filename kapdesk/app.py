@@ -51,7 +51,11 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from kapdesk.runtime import Runtime
-    from kapdesk.ui.gui_thread import collect_on_gui_thread, stop_collecting_on_gui_thread
+    from kapdesk.ui.gui_thread import (
+        collect_on_gui_thread,
+        collecting_on_gui_thread,
+        stop_collecting_on_gui_thread,
+    )
 
     try:
         engine = open_database(args.database_url)
@@ -89,6 +93,7 @@ def run_app(args: argparse.Namespace) -> int:
     window = build_main_window(app, runtime, demo=args.demo)
     window.show()
     freeze_startup_objects()
+    hosted_collector = collecting_on_gui_thread()  # a host's collector is the host's to stop
     collect_on_gui_thread()  # Qt objects must not be collected on a device thread
     if not args.demo and not args.screenshot:
         from kapdesk.ui.resume import offer_resume
@@ -126,5 +131,6 @@ def run_app(args: argparse.Namespace) -> int:
         elif runtime.recorder.rescued != (0, 0):
             print("kapdesk: recording failed and unsaved data was lost", file=sys.stderr)
             status = status or 3
-        stop_collecting_on_gui_thread()
+        if not hosted_collector:
+            stop_collecting_on_gui_thread()
     return status or rc

@@ -43,6 +43,11 @@ def collect_on_gui_thread() -> GarbageCollector:
     return _collector
 
 
+def collecting_on_gui_thread() -> bool:
+    """Whether a collector is installed (by this app or by whoever hosts it, e.g. tests)."""
+    return _collector is not None
+
+
 def stop_collecting_on_gui_thread() -> None:
     """Give collection back to the interpreter (before the QApplication goes away)."""
     global _collector
