@@ -54,7 +54,8 @@ def test_export_holds_the_whole_record_in_canonical_form(db_url: str) -> None:
         "unit": "/min", "device": "strap", "flags": [],
     }  # fmt: skip
     assert by_channel["nibp_systolic"]["original_unit"] == "kPa"
-    assert by_channel["spo2"]["flags"] == ["sensor_off"]
+    # 0 % is no measurement: flagged invalid as well as sensor off (issue 11 point 5)
+    assert by_channel["spo2"]["flags"] == ["invalid", "sensor_off"]
     assert abs(parse_iso_utc(by_channel["heart_rate"]["t"]) - (t0 + 1)) < 1e-5
     assert all(r["t"].endswith("Z") for r in rec["readings"])
     assert rec["alarms"][0]["condition"] == "sensor_off"

@@ -19,12 +19,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from kapdesk.domain.channels import PlausibleRange, plausible
-from kapdesk.domain.readings import INVALID, NOT_A_MEASUREMENT, SENSOR_OFF, Reading
+from kapdesk.domain.readings import INVALID, Reading
 
 log = logging.getLogger(__name__)
-
-#: Flags whose reading is not judged for plausibility: its value is no measurement.
-_NOT_JUDGED = NOT_A_MEASUREMENT | {SENSOR_OFF}
 
 ReadingSink = Callable[[Reading], None]
 
@@ -88,9 +85,7 @@ class IngestHub:
 
     def publish(self, reading: Reading) -> None:
         self.counters.readings += 1
-        # A value already flagged as no measurement (sensor off, searching, invalid) is a
-        # placeholder, often 0: judging it would only double-flag it.
-        if not reading.flags & _NOT_JUDGED and not plausible(
+        if INVALID not in reading.flags and not plausible(
             reading.channel, reading.value, self._ranges.get(reading.device)
         ):
             reading = replace(reading, flags=reading.flags | {INVALID})
