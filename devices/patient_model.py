@@ -140,10 +140,15 @@ class EmulatedPatient:
         s, d, m = self.blood_pressure(t)
         return Vitals(self.heart_rate(t), self.spo2(t), s, d, m, self.in_artefact(t))
 
-    def beat_times(self, t0: float, t1: float) -> list[float]:
-        """Heartbeat times in [t0, t1), spaced by the current heart rate with variability."""
+    def beat_times(self, t0: float, t1: float, after: float | None = None) -> list[float]:
+        """Heartbeat times in [t0, t1), spaced by the current heart rate with variability.
+
+        ``after`` is the last beat already given out: the beats carry on from it, so
+        successive calls make one unbroken rhythm (no ectopic 0.1 s interval at the seam).
+        """
         beats: list[float] = []
-        t = math.floor(t0) if t0 > 0 else 0.0
+        start = math.floor(t0) if t0 > 0 else 0.0
+        t = after if after is not None else start
         while t < t1:
             hr = min(180.0, max(35.0, self.heart_rate(t) if not self.in_artefact(t) else 75.0))
             rr = 60.0 / hr * (1 + 0.04 * math.sin(2 * math.pi * t / 4.5))  # respiratory HRV

@@ -317,9 +317,12 @@ class HeartRateStrap(EmulatedPeripheral):
     def rr_intervals(self, now: float) -> list[float]:
         """RR intervals of the beats since the last frame (at most 8: one 23-byte ATT MTU)."""
         start = self._last_t if self._last_t is not None else max(0.0, now - self.interval_s)
-        beats = self.patient.beat_times(start, now)
-        if self._last_beat is not None:
-            beats = [self._last_beat, *beats]
+        last = self._last_beat
+        if last is not None and now - last > 5.0:
+            last = None  # a long pause (contact lost): the rhythm starts afresh
+        beats = self.patient.beat_times(start, now, after=last)
+        if last is not None:
+            beats = [last, *beats]
         rr = [b - a for a, b in itertools.pairwise(beats)]
         if beats:
             self._last_beat = beats[-1]
