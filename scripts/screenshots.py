@@ -56,6 +56,13 @@ def main(out: Path) -> None:
         win.themes.set_theme(name)
         shoot(win, out, f"main-1280x720-{name}", (1280, 720))
         shoot(win, out, f"main-1920x1080-{name}", (1920, 1080))
+    win.show_devices()
+    panel = win.devices_panel
+    if panel is not None:
+        for name in ("dim", "dark", "day"):
+            win.themes.set_theme(name)
+            shoot(panel, out, f"devices-1280x720-{name}", None)
+        panel.close()
     win.resize(1280, 720)
     dialog = win.session_panel.open_discharge()
     for name in ("dim", "dark", "day"):

@@ -49,6 +49,7 @@ class DeviceEntry:
     flags: frozenset[str] = frozenset()
     battery_percent: int | None = None
     malformed: int = 0
+    implausible: int = 0  # values outside the channel's range, flagged invalid (not shown)
     enabled: bool = True  # False once staff disconnect it
     emulated: bool = False  # one of demo mode's emulators (its port lives and dies with it)
 
@@ -115,10 +116,12 @@ class DeviceManager:
         with self._lock:
             names = list(self._entries)
         malformed = self.hub.counters.per_device_malformed
+        implausible = self.hub.counters.per_device_implausible
         out = []
         for n in names:
             e = dataclasses.replace(self._entries[n], channels=set(self._entries[n].channels))
             e.malformed = malformed.get(n, 0)
+            e.implausible = implausible.get(n, 0)
             out.append(e)
         return out
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -31,7 +32,21 @@ STATE_TEXT = {
     LinkState.NO_DATA: "NO DATA",
     LinkState.DISCONNECTED: "disconnected",
 }
-COLUMNS = ["Device", "Link", "Last reading", "Signal", "Battery", "Channels", "Dropped frames"]
+COLUMNS = [
+    "Device",
+    "Link",
+    "Last reading",
+    "Signal",
+    "Battery",
+    "Dropped",
+    "Implausible",
+    "Channels",  # last: the long one, stretched and elided (in full in its tooltip)
+]
+COLUMN_TIPS = {
+    "Dropped": "Frames that failed to parse (checksum, framing): dropped, never shown",
+    "Implausible": "Values outside the channel's physiological range: flagged invalid,"
+    " never drawn or alarmed as a measurement",
+}
 SELECT_DEVICE = "Select a device in the table first."
 SELECT_FOUND = "Select a device from the scan results first."
 _ORDER = {name: i for i, name in enumerate(CHANNELS)}
@@ -82,7 +97,12 @@ class DevicesPanel(QWidget):
         self.entries: list[DeviceEntry] = []
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        for j, tip in COLUMN_TIPS.items():
+            header = self.table.horizontalHeaderItem(COLUMNS.index(j))
+            if header is not None:
+                header.setToolTip(tip)
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -117,6 +137,8 @@ class DevicesPanel(QWidget):
         self.found = QTableWidget(0, 4)
         self.found.setHorizontalHeaderLabels(["Transport", "Address / port", "Name", "Signal"])
         self.found.verticalHeader().setVisible(False)
+        self.found.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.found.horizontalHeader().setStretchLastSection(True)
         self.found.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.found.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.found.itemSelectionChanged.connect(self._found_selected)
@@ -140,7 +162,7 @@ class DevicesPanel(QWidget):
         self._scans: ThreadInbox[tuple[list[ScanResult], str]] = ThreadInbox(
             lambda r: self._scan_done(*r), self, 100
         )
-        self.resize(980, 640)
+        self.resize(1180, 660)  # fits a 1280x720 laptop screen
         self.refresh(0.0)
         self._update_buttons()
 
@@ -160,8 +182,9 @@ class DevicesPanel(QWidget):
                 age,
                 signal_text(e),
                 battery,
-                channels_text(e.channels),
                 str(e.malformed),
+                str(e.implausible),  # flagged invalid: never drawn or alarmed as a value
+                channels_text(e.channels),
             ]
             for j, text in enumerate(cells):
                 item = self.table.item(i, j)
@@ -172,7 +195,10 @@ class DevicesPanel(QWidget):
                     item.setText(text)
                 if j == 0:
                     item.setData(Qt.ItemDataRole.UserRole, e.name)
-        self.table.resizeColumnsToContents()
+                elif j == len(cells) - 1:
+                    item.setToolTip(text)
+        for j in range(len(COLUMNS) - 1):  # the channels column takes what is left
+            self.table.resizeColumnToContents(j)
         feeding = self.manager.session_channels(now)
         ordered = sorted(feeding.items(), key=lambda kv: (_ORDER.get(kv[0], len(_ORDER)), kv[0]))
         text = "; ".join(f"{channel_name(ch)} \u2190 {', '.join(devs)}" for ch, devs in ordered)

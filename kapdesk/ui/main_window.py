@@ -300,6 +300,7 @@ class MainWindow(QMainWindow):
             f"Recording \u00b7 {rt.recorder.readings_written} readings saved"
             f" \u00b7 {len(rt.controller.events)} events \u00b7"
             f" {hub.malformed_frames} malformed frames dropped"
+            f" \u00b7 {hub.implausible} implausible values flagged"
         )
 
     def _refresh_unsaved(self) -> None:

@@ -14,7 +14,16 @@ from kapdesk.domain.clock import SessionClock
 from kapdesk.domain.readings import Reading
 from kapdesk.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui.devices_panel import SELECT_DEVICE, SELECT_FOUND, DevicesPanel, channel_name
+from kapdesk.ui.devices_panel import (
+    COLUMNS,
+    SELECT_DEVICE,
+    SELECT_FOUND,
+    DevicesPanel,
+    channel_name,
+)
+
+CHANNELS_COLUMN = COLUMNS.index("Channels")
+IMPLAUSIBLE = COLUMNS.index("Implausible")
 
 
 def cell(panel: DevicesPanel, name: str, column: int) -> str:
@@ -37,20 +46,27 @@ def test_panel_shows_status_feeds_disconnects_and_scans(qtbot: QtBot, db_url: st
         def refreshed_connected() -> bool:
             panel.refresh(rt.clock.now())
             return all(cell(panel, n, 1) == "connected" for n in (STRAP, CUFF, OXIMETER)) and all(
-                ch in cell(panel, n, 5)
+                ch in cell(panel, n, CHANNELS_COLUMN)
                 for n, ch in ((STRAP, "RR interval"), (OXIMETER, "SpO\u2082"), (OXIMETER, "Pleth"))
             )
 
         qtbot.waitUntil(refreshed_connected, timeout=15000)
         # channels by name with their units, never the raw ids
-        strap = cell(panel, STRAP, 5)
+        strap = cell(panel, STRAP, CHANNELS_COLUMN)
         assert "Heart rate (bpm)" in strap and "RR interval (s)" in strap
         assert "heart_rate" not in strap and "rr_interval" not in strap
-        oximeter = cell(panel, OXIMETER, 5)
+        oximeter = cell(panel, OXIMETER, CHANNELS_COLUMN)
         assert "SpO\u2082 (%)" in oximeter and "Pleth" in oximeter and "spo2" not in oximeter
         assert cell(panel, OXIMETER, 3).endswith("/15")  # the oximeter's own signal figure
         assert cell(panel, STRAP, 4).endswith("%")  # battery level read over BLE
         assert "SpO\u2082 (%) \u2190 " + OXIMETER in panel.feeding.text()
+
+        # A value outside SpO2's range is flagged and counted against its device (issue 11
+        # point 5): staff see which monitor sends implausible values.
+        before = int(cell(panel, OXIMETER, IMPLAUSIBLE))
+        rt.hub.publish(Reading("spo2", 116.0, "%", t=rt.clock.now(), device=OXIMETER))
+        panel.refresh(rt.clock.now())
+        assert int(cell(panel, OXIMETER, IMPLAUSIBLE)) == before + 1
 
         # Staff disconnect the oximeter: it stays off (no automatic reconnection) and stops
         # feeding the session; connecting again brings it back.
@@ -124,10 +140,10 @@ def test_channels_are_named_with_units_and_actions_need_a_selection(qtbot: QtBot
     panel.show()
     panel.refresh(1.5)
     # in the monitor's display order, each with its unit
-    assert cell(panel, "Bedside monitor", 5) == (
+    assert cell(panel, "Bedside monitor", CHANNELS_COLUMN) == (
         "Heart rate (bpm), NIBP systolic (mmHg), NIBP diastolic (mmHg)"
     )
-    assert cell(panel, "Finger oximeter", 5) == "SpO\u2082 (%)"
+    assert cell(panel, "Finger oximeter", CHANNELS_COLUMN) == "SpO\u2082 (%)"
     assert "SpO\u2082 (%) \u2190 Finger oximeter" in panel.feeding.text()
     assert "NIBP diastolic (mmHg) \u2190 Bedside monitor" in panel.feeding.text()
     assert channel_name("no_such_channel") == "no_such_channel"
