@@ -19,7 +19,7 @@ from kapdesk.acquisition.ingest import IngestHub
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.clock import SessionClock
 from kapdesk.domain.readings import Reading
-from kapdesk.trends import TrendStore
+from kapdesk.live.trend_store import TrendStore
 
 #: A probe is told (channel, reading time, perf_counter at publish) for sampled readings.
 ProbeSink = Callable[[str, float, float], None]

@@ -50,12 +50,12 @@ from benchmarks.loads import (
 from benchmarks.naive_plot import NaivePlot
 from benchmarks.probes import CpuMeter, GcPauses, ScreenProbe, percentile, rss_mb
 from kapdesk.app import freeze_startup_objects
-from kapdesk.demo import demo_patient
+from kapdesk.demo.script import demo_patient
 from kapdesk.domain.alarms import AlarmTransition, Condition, TransitionKind
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui import theme
-from kapdesk.ui.gui_thread import collect_on_gui_thread
+from kapdesk.ui.common import theme
+from kapdesk.ui.common.gui_thread import collect_on_gui_thread
 from kapdesk.ui.main_window import MainWindow
 
 PROTOCOL = "im-ketamine"

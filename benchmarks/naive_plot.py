@@ -16,8 +16,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from kapdesk.domain.readings import Reading
-from kapdesk.trends import TrendStore
-from kapdesk.ui.theme import Theme
+from kapdesk.live.trend_store import TrendStore
+from kapdesk.ui.common.theme import Theme
 
 #: Rows as in kapdesk's monitor: HR, SpO2, NIBP trends, then the pleth strip.
 ROWS: tuple[tuple[str, ...], ...] = (

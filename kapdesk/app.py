@@ -14,7 +14,7 @@ from kapdesk.storage.database import DatabaseError, open_database
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-    from kapdesk.runtime import Runtime
+    from kapdesk.live.runtime import Runtime
     from kapdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def build_main_window(app: QApplication, runtime: Runtime, demo: bool = False) -
     """The window exactly as the app shows it: the default theme applied to the whole
     application first (the window's theme switcher takes over from there). GUI tests
     build their window through here, so they see what a clinic sees."""
-    from kapdesk.ui import theme
+    from kapdesk.ui.common import theme
     from kapdesk.ui.main_window import MainWindow
 
     theme.apply(app, theme.DARK)
@@ -50,8 +50,8 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kapdesk.runtime import Runtime
-    from kapdesk.ui.gui_thread import (
+    from kapdesk.live.runtime import Runtime
+    from kapdesk.ui.common.gui_thread import (
         collect_on_gui_thread,
         collecting_on_gui_thread,
         stop_collecting_on_gui_thread,
@@ -67,10 +67,10 @@ def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName("kapdesk")
-    from kapdesk.clinic_check import clinic_file_errors  # issue 11 point 6
+    from kapdesk.config.check import clinic_file_errors  # issue 11 point 6
 
     if problems := clinic_file_errors():
-        from kapdesk.ui.clinic_errors import show_clinic_file_errors
+        from kapdesk.ui.common.clinic_errors import show_clinic_file_errors
 
         for problem in problems:
             print(f"kapdesk: {problem}", file=sys.stderr)
@@ -79,24 +79,26 @@ def run_app(args: argparse.Namespace) -> int:
         return 2
     runtime = Runtime.build(engine, speed=args.speed)
     resumed = False
+    if args.demo:
+        from kapdesk.demo.mode import resume_demo, start_demo
     if args.demo and not args.screenshot:
-        from kapdesk.ui import theme
-        from kapdesk.ui.resume import offer_resume
+        from kapdesk.ui.common import theme
+        from kapdesk.ui.session.resume import offer_resume
 
         theme.apply(app, theme.DARK)  # the prompt comes before the window: theme it too
 
         # a demo session killed mid-way is offered like any other: resumed, it carries
         # on with new emulators and its script where it was
-        resumed = offer_resume(runtime, None, lambda o: runtime.resume_demo(o.stored.id))
+        resumed = offer_resume(runtime, None, lambda o: resume_demo(runtime, o.stored.id))
     if args.demo and not resumed:
-        runtime.start_demo()
+        start_demo(runtime)
     window = build_main_window(app, runtime, demo=args.demo)
     window.show()
     freeze_startup_objects()
     hosted_collector = collecting_on_gui_thread()  # a host's collector is the host's to stop
     collect_on_gui_thread()  # Qt objects must not be collected on a device thread
     if not args.demo and not args.screenshot:
-        from kapdesk.ui.resume import offer_resume
+        from kapdesk.ui.session.resume import offer_resume
 
         offer_resume(runtime, window)  # a session left open by a crash or a closed app
     status = 0

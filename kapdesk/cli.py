@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from kapdesk import __version__, commands
+from kapdesk.commands._args import add_database_option, positive_float
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,29 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):  # shared helpers, not a command
+            continue
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)
     return parser
-
-
-def add_database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        default=None,
-        help="any SQLAlchemy URL (default: an SQLite file in the per-user data directory;"
-        " also KAPDESK_DATABASE_URL)",
-    )
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,11 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kapdesk.app import run_app
 
         return run_app(args)
-    from kapdesk.clinic_files import ClinicFileError
+    from kapdesk.config.errors import ConfigFileError
 
     try:
         result: int = args.func(args)
-    except ClinicFileError as e:  # a clinic file with a wrong value: say where, no traceback
+    except ConfigFileError as e:  # a clinic file with a wrong value: say where, no traceback
         print(f"kapdesk: {e}", file=sys.stderr)
         return 2
     return result

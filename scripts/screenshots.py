@@ -19,10 +19,11 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kapdesk.app import build_main_window
-from kapdesk.runtime import Runtime
+from kapdesk.demo.mode import start_demo
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui import theme
-from kapdesk.ui.session_summary import SessionSummaryView
+from kapdesk.ui.common import theme
+from kapdesk.ui.session.summary import SessionSummaryView
 
 
 def spin(ms: int) -> None:
@@ -46,7 +47,7 @@ def main(out: Path) -> None:
     assert isinstance(app, QApplication)
     db = Path(tempfile.mkdtemp()) / "shots.sqlite3"
     rt = Runtime.build(open_database(f"sqlite:///{db}"), speed=60.0)
-    rt.start_demo()
+    start_demo(rt)
     win = build_main_window(app, rt, demo=True)
     win.show()
     deadline = time.monotonic() + 35  # about 35 session minutes: dosed, checks done

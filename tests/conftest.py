@@ -31,7 +31,7 @@ def _collect_on_gui_thread(qapp):
     """As the app does (kapdesk/ui/gui_thread.py): the garbage collector runs only on the
     GUI thread, so a test's device or writer thread never destroys Qt objects that an
     earlier test left in reference cycles."""
-    from kapdesk.ui.gui_thread import collect_on_gui_thread, stop_collecting_on_gui_thread
+    from kapdesk.ui.common.gui_thread import collect_on_gui_thread, stop_collecting_on_gui_thread
 
     collector = collect_on_gui_thread()
     yield collector
@@ -52,7 +52,7 @@ def app_theme(qapp):
     restored after the test."""
     from PySide6.QtCore import QCoreApplication, QEvent
 
-    from kapdesk.ui import theme
+    from kapdesk.ui.common import theme
 
     palette, sheet = qapp.palette(), qapp.styleSheet()
     theme.apply(qapp)

@@ -4,10 +4,10 @@ import io
 import json
 import time
 
-from kapdesk.demo import demo_patient
+from kapdesk.demo.script import demo_patient
 from kapdesk.domain.clock import parse_iso_utc
 from kapdesk.domain.readings import SENSOR_OFF, Reading
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.storage.export import session_record, write_json
 

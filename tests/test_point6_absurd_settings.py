@@ -19,17 +19,12 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from kapdesk.alarm_limits import (
-    RESOURCES_ENV,
-    AlarmConfigError,
-    load_clinic_settings,
-    load_protocol_alarms,
-    resources_dir,
-)
-from kapdesk.clinic_check import clinic_file_errors
-from kapdesk.clinic_files import ClinicFileError
-from kapdesk.journal_resources import JournalConfigError, load_journal_settings
-from kapdesk.music_library import MusicConfigError, load_music_library
+from kapdesk.config.alarms import load_clinic_settings, load_protocol_alarms
+from kapdesk.config.check import clinic_file_errors
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.config.journal import load_journal_settings
+from kapdesk.config.music import load_music_library
+from kapdesk.config.paths import RESOURCES_ENV, resources_dir
 
 SHIPPED = resources_dir()
 
@@ -59,7 +54,7 @@ def edit(path: Path, old: str, new: str) -> int:
     return text.count("\n", 0, at) + 1
 
 
-def assert_refused(error: ClinicFileError, path: Path, line: int, where: str) -> None:
+def assert_refused(error: ConfigFileError, path: Path, line: int, where: str) -> None:
     assert error.file == str(path)
     assert error.line == line
     assert error.where == where
@@ -78,7 +73,7 @@ def test_point6_spo2_low_8_is_refused_with_its_line(clinic: Path) -> None:
     head, tail = text[: first + 1], text[first + 1 :]
     path.write_text(head + tail.replace("low = 88", "low = 8", 1), encoding="utf-8")
     line = path.read_text(encoding="utf-8").splitlines().index("low = 8") + 1
-    with pytest.raises(AlarmConfigError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_protocol_alarms(path)
     assert_refused(caught.value, path, line, "alarms.limits[1].low")
     assert "plausible range 70 to 100 %" in caught.value.problem
@@ -87,7 +82,7 @@ def test_point6_spo2_low_8_is_refused_with_its_line(clinic: Path) -> None:
 def test_point6_condition_delay_100000_is_refused(clinic: Path) -> None:
     path = clinic / "protocols" / "im-ketamine.toml"
     line = edit(path, "condition_delay_s = 10", "condition_delay_s = 100000")
-    with pytest.raises(AlarmConfigError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_protocol_alarms(path)
     assert_refused(caught.value, path, line, "alarms.condition_delay_s")
 
@@ -95,7 +90,7 @@ def test_point6_condition_delay_100000_is_refused(clinic: Path) -> None:
 def test_point6_channel_delay_out_of_range_is_refused(clinic: Path) -> None:
     path = clinic / "protocols" / "esketamine-nasal.toml"
     line = edit(path, "\ndelay_s = 10", "\ndelay_s = 3600") + 1
-    with pytest.raises(AlarmConfigError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_protocol_alarms(path)
     assert_refused(caught.value, path, line, "alarms.channels.spo2.delay_s")
 
@@ -103,7 +98,7 @@ def test_point6_channel_delay_out_of_range_is_refused(clinic: Path) -> None:
 def test_point6_audio_pause_of_a_day_is_refused(clinic: Path) -> None:
     path = clinic / "clinic.toml"
     line = edit(path, "audio_pause_s = 120", "audio_pause_s = 86400")
-    with pytest.raises(AlarmConfigError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_clinic_settings(path)
     assert_refused(caught.value, path, line, "alarms.audio_pause_s")
 
@@ -111,7 +106,7 @@ def test_point6_audio_pause_of_a_day_is_refused(clinic: Path) -> None:
 def test_point6_string_false_is_refused_for_a_boolean(clinic: Path) -> None:
     path = clinic / "clinic.toml"
     line = edit(path, "share_by_default = true", 'share_by_default = "false"')
-    with pytest.raises(JournalConfigError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_journal_settings(path)
     assert_refused(caught.value, path, line, "journal.share_by_default")
     assert "true or false" in caught.value.problem
@@ -141,7 +136,7 @@ def test_point6_unknown_keys_and_out_of_range_journal_values_are_refused(
 ) -> None:
     path = clinic / "clinic.toml"
     line = edit(path, old, new) + (1 if "\n" in new else 0)
-    with pytest.raises(ClinicFileError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         loader(path)
     assert_refused(caught.value, path, line, where)
 
@@ -149,17 +144,18 @@ def test_point6_unknown_keys_and_out_of_range_journal_values_are_refused(
 def test_point6_music_settings_are_typed_and_ranged(clinic: Path) -> None:
     path = clinic / "music.toml"
     line = edit(path, "volume = 0.6", "volume = 60")
-    with pytest.raises(MusicConfigError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_music_library(path)
     assert_refused(caught.value, path, line, "music.volume")
 
 
 def test_point6_protocol_session_numbers_are_ranged(clinic: Path) -> None:
-    from kapdesk.protocols import ProtocolFileError, load_protocol
+    from kapdesk.config.errors import ConfigFileError
+    from kapdesk.config.protocols import load_protocol
 
     path = clinic / "protocols" / "esketamine-nasal.toml"
     line = edit(path, "observation_min = 120", "observation_min = 1")
-    with pytest.raises(ProtocolFileError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_protocol(path)
     assert_refused(caught.value, path, line, "session.observation_min")
 
@@ -175,11 +171,12 @@ def test_point6_protocol_session_numbers_are_ranged(clinic: Path) -> None:
 def test_point6_protocol_check_numbers_are_ranged(
     clinic: Path, old: str, new: str, where: str
 ) -> None:
-    from kapdesk.protocols import ProtocolFileError, load_protocol
+    from kapdesk.config.errors import ConfigFileError
+    from kapdesk.config.protocols import load_protocol
 
     path = clinic / "protocols" / "im-ketamine.toml"
     line = edit(path, old, new)
-    with pytest.raises(ProtocolFileError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_protocol(path)
     table = where.split("[", 1)[0]
     headers = path.read_text(encoding="utf-8").splitlines()[:line]
@@ -246,9 +243,9 @@ def test_point6_cli_prints_the_error_and_exits_non_zero(clinic: Path, tmp_path: 
 
 def test_point6_limits_dialog_cannot_take_an_absurd_limit(qtbot, app_theme) -> None:
     """The per-session limits dialog keeps to the same plausible ranges as the files."""
-    from kapdesk.alarm_limits import find_protocol
+    from kapdesk.config.paths import find_protocol
     from kapdesk.domain.alarms import Condition, Priority
-    from kapdesk.ui.limits_dialog import LimitsDialog
+    from kapdesk.ui.monitor.limits_dialog import LimitsDialog
 
     dialog = LimitsDialog(load_protocol_alarms(find_protocol("im-ketamine")).limits, "Dr. Osei")
     qtbot.addWidget(dialog)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kapdesk.cli import main
-from kapdesk.journal_demo import create_demo_session
+from kapdesk.demo.journal import create_demo_session
 from kapdesk.storage.database import open_database
 
 

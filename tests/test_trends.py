@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from kapdesk.domain.readings import SENSOR_OFF, SIGNAL_ARTIFACT, Reading
-from kapdesk.trends import RingBuffer, TrendStore, peak_envelope
+from kapdesk.live.trend_store import RingBuffer, TrendStore, peak_envelope
 
 
 def test_ring_buffer_keeps_the_newest_samples_contiguous() -> None:

@@ -15,11 +15,10 @@ from typing import Any, Literal, cast
 
 import serial
 
-import devices
 from kapdesk.acquisition.parsers.registry import PROTOCOLS
 from kapdesk.domain.channels import CHANNELS, PlausibleRange
 
-DEFAULT_DIRECTORY = Path(devices.__file__).resolve().parent / "catalog"
+DEFAULT_DIRECTORY = Path(__file__).resolve().with_name("profiles")
 
 PARITIES = {
     "none": serial.PARITY_NONE,

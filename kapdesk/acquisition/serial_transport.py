@@ -85,7 +85,7 @@ def start_request_for(profile: DeviceProfile) -> bytes:
     The Datex S/5 sends nothing until asked for physiological records at an interval.
     """
     if profile.protocol == "datex-s5":
-        from devices.encoders.datex_s5 import phdb_request
+        from kapdesk.acquisition.datex_request import phdb_request
 
         return phdb_request(max(1, round(profile.reading_interval_s)))
     return b""

@@ -22,7 +22,7 @@ from typing import Any
 from kapdesk.acquisition.catalog import CatalogError, DeviceProfile, load_catalog
 from kapdesk.acquisition.ingest import DeviceStatus, IngestHub
 from kapdesk.acquisition.parsers.registry import PROTOCOLS
-from kapdesk.cli import positive_float
+from kapdesk.commands._args import positive_float
 from kapdesk.domain.clock import SessionClock, iso_utc
 from kapdesk.domain.readings import Reading
 
@@ -171,8 +171,8 @@ def _ble_profiles() -> list[DeviceProfile]:
 
 
 def _emulated_world(loop_thread: Any) -> Any:
-    from devices.emulators.ble_peripherals import EmulatedBleWorld
-    from devices.patient_model import EmulatedPatient
+    from kapdesk.sim.emulators.ble_peripherals import EmulatedBleWorld
+    from kapdesk.sim.patient_model import EmulatedPatient
 
     clock = SessionClock(time.monotonic, time.time)
     # Quick cuff cycles so a probe of a few seconds sees a whole measurement.

@@ -15,7 +15,7 @@ import threading
 import time
 from types import FrameType
 
-from kapdesk.cli import positive_float
+from kapdesk.commands._args import positive_float
 from kapdesk.domain.clock import SessionClock
 
 
@@ -78,8 +78,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from devices.emulators.serial_pty import PtySerialEmulator, UnknownProtocolError
-    from devices.patient_model import EmulatedPatient
+    from kapdesk.sim.emulators.serial_pty import PtySerialEmulator, UnknownProtocolError
+    from kapdesk.sim.patient_model import EmulatedPatient
 
     clock = SessionClock(time.monotonic, time.time, speed=args.speed)
     start_at: float = args.start_at

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from kapdesk.commands._args import add_database_option
 from kapdesk.storage.database import DatabaseError, open_database_readonly
 from kapdesk.storage.export import SessionNotFoundError, write_json
 
@@ -22,7 +23,7 @@ def register(sub: Any) -> None:
     p.add_argument("--session", type=int, required=True, metavar="ID")
     p.add_argument("--format", choices=["json"], default="json")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    p.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    add_database_option(p, sub_command=True)
     p.set_defaults(func=run)
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kapdesk.commands._args import add_database_option
 from kapdesk.commands.export import write_output
 from kapdesk.domain.access import AccessDenied, Actor
 from kapdesk.domain.staff_pin import PinError, hash_pin
@@ -37,15 +38,15 @@ def register(sub: Any) -> None:
         help="therapist: private entries appear without text (default); patient: the "
         "patient's own complete copy",
     )
-    ep.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    add_database_option(ep, sub_command=True)
     ep.set_defaults(func=run_export)
 
     sp = jsub.add_parser("set-pin", help="set the staff PIN that leaves patient mode")
-    sp.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    add_database_option(sp, sub_command=True)
     sp.set_defaults(func=run_set_pin)
 
     dp = jsub.add_parser("demo", help="create the demo patient, session and journal entries")
-    dp.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    add_database_option(dp, sub_command=True)
     dp.set_defaults(func=run_demo)
 
 
@@ -99,7 +100,7 @@ def run_set_pin(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from kapdesk.journal_demo import create_demo_journal, create_demo_session
+    from kapdesk.demo.journal import create_demo_journal, create_demo_session
 
     store = _store(args)
     if store is None:

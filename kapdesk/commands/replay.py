@@ -20,13 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kapdesk.alarm_limits import (
-    AlarmConfigError,
-    clinic_file,
-    find_protocol,
-    load_clinic_settings,
-    load_protocol_alarms,
-)
+from kapdesk.config.alarms import load_clinic_settings, load_protocol_alarms
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.config.paths import clinic_file, find_protocol
 from kapdesk.domain.alarms import AlarmEngine, AlarmSettings, TransitionKind
 from kapdesk.domain.channels import CHANNELS, convert
 from kapdesk.domain.clock import parse_iso_utc
@@ -114,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         protocol = load_protocol_alarms(find_protocol(args.protocol))
         settings = _settings(args.clinic)
         steps, speed = load_replay(args.file)
-    except (AlarmConfigError, ReplayInputError) as e:
+    except (ConfigFileError, ReplayInputError) as e:
         print(f"kapdesk replay: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     engine = AlarmEngine(protocol.limits, settings)

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from kapdesk.commands._args import add_database_option
 from kapdesk.domain.clock import iso_utc
 from kapdesk.storage.database import DatabaseError, open_database_readonly
 from kapdesk.storage.records import list_sessions
@@ -17,7 +18,7 @@ def register(sub: Any) -> None:
     ssub = p.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
     lp = ssub.add_parser("list", help="one line per session: id, patient, start, state")
     lp.add_argument("--json", action="store_true", help="one JSON object per line")
-    lp.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
+    add_database_option(lp, sub_command=True)
     lp.set_defaults(func=run_list)
 
 

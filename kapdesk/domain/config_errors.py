@@ -2,7 +2,7 @@
 
 A clinic administrator edits protocol and scale files in a text editor, so every problem
 must say exactly where it is (``checks[1].at_min[2]``) and what is wrong. The loaders in
-``kapdesk.protocols`` add the file name and line; this module stays pure.
+``kapdesk.config.protocols`` add the file name and line; this module stays pure.
 """
 
 from __future__ import annotations

@@ -123,3 +123,31 @@ def dosing_rules_from(data: Mapping[str, Any], where: str = "dosing") -> DosingR
         boosters=cf.flag(data, where, "boosters", True),
         infusion=cf.flag(data, where, "infusion", False),
     )
+
+
+#: How a dose route code (``[dosing] routes`` in a protocol file, stored as is in the
+#: record) is spelled out wherever staff pick or read it: "IN" and "IM" differ by one
+#: letter, so no screen shows the bare code.
+ROUTE_LABELS: dict[str, str] = {
+    "IN": "Intranasal (nasal spray)",
+    "IM": "Intramuscular (IM)",
+    "IV": "Intravenous (IV)",
+    "SL": "Sublingual lozenge",
+    "SC": "Subcutaneous (SC)",
+    "PO": "Oral (by mouth)",
+    "BUC": "Buccal",
+}
+
+
+def route_label(code: str) -> str:
+    """The spelled-out route for a code ("IN" -> "Intranasal (nasal spray)"); a code the
+    table does not know is shown as the clinic wrote it."""
+    return ROUTE_LABELS.get(code.strip().upper(), code)
+
+
+def route_phrase(code: str) -> str:
+    """The route inside a sentence ("Record 60 mg intranasal (nasal spray), ...")."""
+    label = route_label(code)
+    if label == code or label[:2].isupper():  # an unknown code or an acronym: as written
+        return label
+    return label[0].lower() + label[1:]

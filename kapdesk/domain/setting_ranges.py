@@ -57,9 +57,7 @@ class LimitRanges:
 #: Per channel. Channels missing here (waveforms) take no alarm limits.
 LIMITS: MappingProxyType[str, LimitRanges] = MappingProxyType(
     {
-        "spo2": LimitRanges(
-            Range(70, 100, "%", "defaults 92 medium / 88 high"), Range(1, 30, "%")
-        ),
+        "spo2": LimitRanges(Range(70, 100, "%", "defaults 92 medium / 88 high"), Range(1, 30, "%")),
         "heart_rate": LimitRanges(
             Range(25, 250, "/min", "defaults 50/120 medium, 40/140 high"), Range(5, 100, "/min")
         ),

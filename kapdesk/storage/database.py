@@ -196,9 +196,7 @@ def _sqlite_readonly_engine(path: str) -> Engine:
     resolved = Path(path).resolve()
     immutable = not os.access(resolved.parent, os.W_OK)
     query = "mode=ro&immutable=1" if immutable else "mode=ro"
-    engine = create_engine(
-        f"sqlite:///file:{quote(str(resolved))}?{query}&uri=true", future=True
-    )
+    engine = create_engine(f"sqlite:///file:{quote(str(resolved))}?{query}&uri=true", future=True)
 
     def tune(dbapi_connection: Any, _record: Any) -> None:
         cur = dbapi_connection.cursor()

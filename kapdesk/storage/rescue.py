@@ -53,9 +53,7 @@ def write_rescue(engine: Engine, rows: list[tuple[type[Any], dict[str, Any]]]) -
     if no directory would take it."""
     names = {table: name for name, table in _TABLES.items()}
     lines = [json.dumps({"database": _database_key(engine), "written_at": time.time()})]
-    lines += [
-        json.dumps({"table": names[table], "row": row}, default=str) for table, row in rows
-    ]
+    lines += [json.dumps({"table": names[table], "row": row}, default=str) for table, row in rows]
     text = "\n".join(lines) + "\n"
     for directory in rescue_dirs():
         path = directory / f"unsaved-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.jsonl"

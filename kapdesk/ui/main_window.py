@@ -26,30 +26,30 @@ from PySide6.QtWidgets import (
 )
 
 from kapdesk import __version__
-from kapdesk.alarm_limits import resources_dir
+from kapdesk.config.music import load_music_library
+from kapdesk.config.paths import resources_dir
+from kapdesk.config.protocols import protocol_set
 from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
+from kapdesk.domain.event_text import describe
 from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import SessionEvent
 from kapdesk.domain.staff_pin import PinError
-from kapdesk.event_text import describe
-from kapdesk.music_library import load_music_library
-from kapdesk.protocols import protocol_set
-from kapdesk.runtime import Runtime
-from kapdesk.ui.alarm_sound import AlarmSounder
-from kapdesk.ui.alarm_views import AlarmList, AlarmLog
-from kapdesk.ui.devices_panel import DevicesPanel
-from kapdesk.ui.gui_thread import ThreadInbox
-from kapdesk.ui.journal_patient import NoStaffPinError, PatientJournalWindow
-from kapdesk.ui.journal_review import JournalReviewWindow
-from kapdesk.ui.journal_widgets import SetPinDialog, store_from
-from kapdesk.ui.limits_dialog import LimitsDialog
-from kapdesk.ui.monitor_view import MonitorView
-from kapdesk.ui.music_panel import MusicPanel
-from kapdesk.ui.music_player import SessionMusicPlayer, follow_session
-from kapdesk.ui.safety_flags import SafetyFlagBar
-from kapdesk.ui.screen_fit import fit_to_screen
-from kapdesk.ui.session_panel import SessionPanel, marker_label
-from kapdesk.ui.theme import DARK, Theme, ThemeSwitcher, set_role
+from kapdesk.live.runtime import Runtime
+from kapdesk.ui.common.gui_thread import ThreadInbox
+from kapdesk.ui.common.screen_fit import fit_to_screen
+from kapdesk.ui.common.theme import DARK, Theme, ThemeSwitcher, set_role
+from kapdesk.ui.devices.panel import DevicesPanel
+from kapdesk.ui.journal.patient_mode import NoStaffPinError, PatientJournalWindow
+from kapdesk.ui.journal.review import JournalReviewWindow
+from kapdesk.ui.journal.safety_flags import SafetyFlagBar
+from kapdesk.ui.journal.widgets import SetPinDialog, store_from
+from kapdesk.ui.monitor.alarm_sound import AlarmSounder
+from kapdesk.ui.monitor.alarm_views import AlarmList, AlarmLog
+from kapdesk.ui.monitor.limits_dialog import LimitsDialog
+from kapdesk.ui.monitor.view import MonitorView
+from kapdesk.ui.music.panel import MusicPanel
+from kapdesk.ui.music.player import SessionMusicPlayer, follow_session
+from kapdesk.ui.session.panel import SessionPanel, marker_label
 
 log = logging.getLogger(__name__)
 
@@ -399,7 +399,8 @@ class MainWindow(QMainWindow):
         self.patient_mode = win
         win.safety_flag_raised.connect(lambda *_: self.safety_flags.refresh())
         self._hidden_for_patient = [
-            w for w in QApplication.topLevelWidgets()
+            w
+            for w in QApplication.topLevelWidgets()
             if w is not win and w.isVisible() and w.isWindow()
         ]
         win.left_patient_mode.connect(self._leave_patient_mode)

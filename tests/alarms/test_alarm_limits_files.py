@@ -7,13 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kapdesk.alarm_limits import (
-    AlarmConfigError,
-    find_protocol,
-    load_clinic_settings,
-    load_protocol_alarms,
-    protocol_ids,
-)
+from kapdesk.config.alarms import load_clinic_settings, load_protocol_alarms
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.config.paths import find_protocol, protocol_ids
 from kapdesk.domain.alarms import AlarmEngine, Condition, Priority
 
 SHIPPED = ["esketamine-nasal", "im-ketamine", "iv-ketamine-infusion", "sublingual-ketamine"]
@@ -117,7 +113,7 @@ def test_a_protocol_file_by_path_reads_only_protocol_and_alarms(tmp_path):
 def test_errors_name_the_file_the_field_and_the_problem(tmp_path, change, where, problem):
     assert change[0] in GOOD
     path = write(tmp_path, GOOD.replace(change[0], change[1], 1))
-    with pytest.raises(AlarmConfigError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_protocol_alarms(path)
     message = str(caught.value)
     assert re.match(rf"{re.escape(str(path))}:\d+: {re.escape(where)}: ", message), message
@@ -127,7 +123,7 @@ def test_errors_name_the_file_the_field_and_the_problem(tmp_path, change, where,
 
 def test_toml_syntax_errors_keep_line_and_column(tmp_path):
     path = write(tmp_path, '[protocol]\nid = "x"\nname = \n')
-    with pytest.raises(AlarmConfigError) as caught:
+    with pytest.raises(ConfigFileError) as caught:
         load_protocol_alarms(path)
     assert str(path) in str(caught.value)
     assert "line 3, column" in str(caught.value)
@@ -135,21 +131,21 @@ def test_toml_syntax_errors_keep_line_and_column(tmp_path):
 
 def test_missing_alarms_table_and_unknown_protocol_id(tmp_path):
     path = write(tmp_path, '[protocol]\nid = "x"\nname = "X"\nroute = "iv"\n')
-    with pytest.raises(AlarmConfigError, match=r"alarms: missing \[alarms\] table"):
+    with pytest.raises(ConfigFileError, match=r"alarms: missing \[alarms\] table"):
         load_protocol_alarms(path)
-    with pytest.raises(AlarmConfigError, match="no protocol with this id"):
+    with pytest.raises(ConfigFileError, match="no protocol with this id"):
         find_protocol("no-such-protocol")
 
 
 def test_clinic_file_errors(tmp_path):
     path = write(tmp_path, "[alarms]\nlatching = 1\n", "clinic.toml")
-    with pytest.raises(AlarmConfigError, match=r"alarms\.latching: must be true or false"):
+    with pytest.raises(ConfigFileError, match=r"alarms\.latching: must be true or false"):
         load_clinic_settings(path)
     path = write(tmp_path, "[alarms.escalation]\nmedium_to_high_after_s = 0\n", "clinic.toml")
-    with pytest.raises(AlarmConfigError, match=r"alarms\.escalation\.medium_to_high_after_s"):
+    with pytest.raises(ConfigFileError, match=r"alarms\.escalation\.medium_to_high_after_s"):
         load_clinic_settings(path)
     path = write(tmp_path, '[alarms.technical_priority]\nsensor_off = "loud"\n', "clinic.toml")
-    with pytest.raises(AlarmConfigError, match=r"technical_priority\.sensor_off: must be one of"):
+    with pytest.raises(ConfigFileError, match=r"technical_priority\.sensor_off: must be one of"):
         load_clinic_settings(path)
     settings = load_clinic_settings(write(tmp_path, "[journal]\n", "clinic.toml"))
     assert settings.latching is False  # no [alarms]: defaults

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from alarm_test_support import T0
 
-from kapdesk.alarm_limits import find_protocol, load_clinic_settings, load_protocol_alarms
 from kapdesk.cli import main
+from kapdesk.config.alarms import load_clinic_settings, load_protocol_alarms
+from kapdesk.config.paths import find_protocol
 from kapdesk.domain.alarms import AlarmEngine
 from kapdesk.domain.clock import iso_utc
 from kapdesk.domain.readings import Reading

@@ -10,7 +10,6 @@ import pytest
 from alarm_test_support import HR_MEDIUM, SPO2_MEDIUM, limits
 
 from kapdesk.acquisition.ingest import DeviceStatus, IngestHub, LinkState
-from kapdesk.alarm_service import AlarmService, anchored_clock
 from kapdesk.domain.alarms import (
     AlarmEngine,
     AlarmSettings,
@@ -21,6 +20,7 @@ from kapdesk.domain.alarms import (
     TransitionKind,
 )
 from kapdesk.domain.readings import Reading
+from kapdesk.live.alarm_service import AlarmService, anchored_clock
 
 DELAY_S = 0.4
 

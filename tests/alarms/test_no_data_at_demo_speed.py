@@ -16,12 +16,13 @@ from collections.abc import Callable
 
 import pytest
 
-from devices.emulators.ble_peripherals import HeartRateStrap
-from kapdesk.acquisition.emulated_devices import CUFF, OXIMETER, STRAP, EmulatedDevices
 from kapdesk.acquisition.ingest import LinkState
+from kapdesk.demo.mode import start_demo
+from kapdesk.demo.monitors import CUFF, OXIMETER, STRAP, EmulatedDevices
 from kapdesk.domain.alarms import AlarmTransition, Condition, TransitionKind
 from kapdesk.domain.clock import parse_iso_utc
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
+from kapdesk.sim.emulators.ble_peripherals import HeartRateStrap
 from kapdesk.storage.database import open_database
 from kapdesk.storage.export import session_record
 
@@ -63,7 +64,7 @@ def test_streaming_devices_never_say_no_data_and_a_real_silence_does(
     heard = Heard()
     rt.alarms.add_listener(heard)
     try:
-        rt.start_demo()
+        start_demo(rt)
         session = rt.controller.session
         assert session is not None and session.id is not None
         wait_until(

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kapdesk.acquisition.ingest import DeviceStatus, LinkState
-from kapdesk.alarm_limits import find_protocol
-from kapdesk.demo import demo_patient
+from kapdesk.config.paths import find_protocol
+from kapdesk.demo.script import demo_patient
 from kapdesk.domain.alarms import AlarmTransition, Condition, TransitionKind
 from kapdesk.domain.clock import parse_iso_utc
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.storage.export import session_record
 

@@ -28,7 +28,7 @@ from kapdesk.domain.alarms import (
     TransitionKind,
 )
 from kapdesk.domain.readings import Reading
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.storage.records import load_alarm_transitions
 
@@ -97,10 +97,10 @@ def test_point1_a_technical_alarm_of_the_dead_process_is_closed_in_the_record() 
 
 CHILD = """
 import base64, pickle, sys, threading, time
-from kapdesk.demo import demo_patient
+from kapdesk.demo.script import demo_patient
 from kapdesk.domain.alarms import Condition, Priority
 from kapdesk.domain.readings import Reading
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 
 rt = Runtime.build(open_database(sys.argv[1]), speed=20.0)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from kapdesk.cli import main
-from kapdesk.demo import demo_patient
+from kapdesk.demo.script import demo_patient
 from kapdesk.domain.clock import parse_iso_utc
 from kapdesk.domain.readings import Reading
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.storage.export import write_json
 

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from ble_helpers import Recorder
 
-from devices.emulators.ble_peripherals import EmulatedBleWorld, EmulatedPeripheral
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.ble.bumble_backend import BumbleBackend
 from kapdesk.acquisition.ble.loop_thread import AsyncioLoopThread
 from kapdesk.domain.clock import SessionClock
+from kapdesk.sim.emulators.ble_peripherals import EmulatedBleWorld, EmulatedPeripheral
+from kapdesk.sim.patient_model import EmulatedPatient
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from collections.abc import Callable
 
 from ble_helpers import Recorder, wait_until
 
-from devices.emulators.ble_peripherals import EmulatedBleWorld, HeartRateStrap, PulseOximeter
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.ble.bumble_backend import BumbleBackend
 from kapdesk.acquisition.ble.loop_thread import AsyncioLoopThread
 from kapdesk.acquisition.ble.transport import BleMonitorConnection
@@ -17,6 +15,8 @@ from kapdesk.acquisition.catalog import DeviceProfile, profile_for_protocol
 from kapdesk.acquisition.ingest import LinkState
 from kapdesk.domain.clock import SessionClock
 from kapdesk.domain.readings import SENSOR_OFF
+from kapdesk.sim.emulators.ble_peripherals import EmulatedBleWorld, HeartRateStrap, PulseOximeter
+from kapdesk.sim.patient_model import EmulatedPatient
 
 StartWorld = Callable[..., tuple[EmulatedBleWorld, BumbleBackend]]
 INTERVAL_S = 0.05

@@ -10,17 +10,17 @@ import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
-from devices.emulators.ble_peripherals import (
+from kapdesk.acquisition.ble.bumble_backend import BumbleBackend
+from kapdesk.acquisition.ble.loop_thread import AsyncioLoopThread
+from kapdesk.acquisition.catalog import normalise_uuid
+from kapdesk.domain.clock import SessionClock
+from kapdesk.sim.emulators.ble_peripherals import (
     BloodPressureCuff,
     EmulatedBleWorld,
     HeartRateStrap,
     PulseOximeter,
 )
-from devices.patient_model import EmulatedPatient
-from kapdesk.acquisition.ble.bumble_backend import BumbleBackend
-from kapdesk.acquisition.ble.loop_thread import AsyncioLoopThread
-from kapdesk.acquisition.catalog import normalise_uuid
-from kapdesk.domain.clock import SessionClock
+from kapdesk.sim.patient_model import EmulatedPatient
 
 StartWorld = Callable[..., tuple[EmulatedBleWorld, BumbleBackend]]
 

@@ -4,9 +4,9 @@ notifications must not make an ectopic 0.1 s interval, which the plausibility ch
 
 from __future__ import annotations
 
-from devices.emulators.ble_peripherals import HeartRateStrap
-from devices.patient_model import EmulatedPatient
 from kapdesk.domain.channels import PLAUSIBLE_RANGES
+from kapdesk.sim.emulators.ble_peripherals import HeartRateStrap
+from kapdesk.sim.patient_model import EmulatedPatient
 
 
 def test_rr_intervals_across_three_hours_of_notifications_are_all_plausible() -> None:

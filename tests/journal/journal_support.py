@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session as OrmSession
 
+from kapdesk.demo.journal import create_demo_session
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.staff_pin import hash_pin
-from kapdesk.journal_demo import create_demo_session
 from kapdesk.storage.database import open_database
 from kapdesk.storage.journal_store import JournalStore
 from kapdesk.storage.records import add_patient

@@ -17,10 +17,10 @@ import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from kapdesk.journal_resources import JournalSettings
-from kapdesk.runtime import Runtime
+from kapdesk.config.journal import JournalSettings
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui.journal_patient import PatientJournalWindow
+from kapdesk.ui.journal.patient_mode import PatientJournalWindow
 
 app = QApplication([])
 rt = Runtime.build(open_database(sys.argv[1]))

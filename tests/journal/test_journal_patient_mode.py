@@ -8,9 +8,10 @@ from journal_support import TEST_PIN, World, make_world
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.config.journal import JournalSettings, load_journal_settings
 from kapdesk.domain.access import AccessDenied, Actor
-from kapdesk.journal_resources import JournalConfigError, JournalSettings, load_journal_settings
-from kapdesk.ui.journal_patient import (
+from kapdesk.ui.journal.patient_mode import (
     PatientJournalWindow,
     patient_result_text,
     suggest_prompt_set,
@@ -152,5 +153,5 @@ def test_the_clinic_chooses_what_a_patient_alone_sees_of_a_score() -> None:
 def test_a_wrong_score_setting_names_file_and_field(tmp_path) -> None:
     bad = tmp_path / "clinic.toml"
     bad.write_text('[journal]\npatient_sees_scores = "everything"\n')
-    with pytest.raises(JournalConfigError, match=r"journal\.patient_sees_scores"):
+    with pytest.raises(ConfigFileError, match=r"journal\.patient_sees_scores"):
         load_journal_settings(bad)

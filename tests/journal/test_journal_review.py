@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
+from kapdesk.demo.journal import create_demo_journal, create_demo_session
 from kapdesk.domain.access import Actor
-from kapdesk.journal_demo import create_demo_journal, create_demo_session
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui.journal_review import JournalReviewWindow
-from kapdesk.ui.journal_widgets import snippet_html
+from kapdesk.ui.journal.review import JournalReviewWindow
+from kapdesk.ui.journal.widgets import snippet_html
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_the_window_takes_its_colours_from_the_active_theme(
     search results; no widget keeps a colour of its own; the safety banner has its role."""
     from PySide6.QtWidgets import QWidget
 
-    from kapdesk.ui import theme
+    from kapdesk.ui.common import theme
 
     patient_id, session_id = create_demo_session(runtime.engine)
     demo = create_demo_journal(runtime, patient_id, session_id)
@@ -142,7 +142,7 @@ def test_entry_html_uses_theme_classes_not_colours(runtime: Runtime) -> None:
     """The reader's HTML names classes of ``theme.html_style``; it writes no colour."""
     from kapdesk.domain.access import Actor
     from kapdesk.storage.journal_store import JournalStore
-    from kapdesk.ui.journal_review import entry_html
+    from kapdesk.ui.journal.review import entry_html
 
     patient_id, session_id = create_demo_session(runtime.engine)
     demo = create_demo_journal(runtime, patient_id, session_id)

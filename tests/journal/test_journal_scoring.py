@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kapdesk.domain.questionnaires import GAD7, PHQ9, SELF_HARM, AnswerError, score
-from kapdesk.journal_resources import (
-    JournalConfigError,
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.config.journal import (
     load_journal_settings,
     load_prompt_sets,
     load_questionnaire,
     load_questionnaires,
-    questionnaires_dir,
 )
+from kapdesk.config.paths import questionnaires_dir
+from kapdesk.domain.questionnaires import GAD7, PHQ9, SELF_HARM, AnswerError, score
 
 # Published severity cut-points: (total, band).
 PHQ9_PUBLISHED = [
@@ -127,7 +127,7 @@ def test_a_file_that_moves_a_band_is_rejected(tmp_path: Path) -> None:
     src = questionnaires_dir() / "phq9.toml"
     bad = tmp_path / "phq9.toml"
     bad.write_text(src.read_text().replace("low = 10\nhigh = 14", "low = 10\nhigh = 13"))
-    with pytest.raises(JournalConfigError, match="bands"):
+    with pytest.raises(ConfigFileError, match="bands"):
         load_questionnaire(bad)
     shutil.copy(src, tmp_path / "ok.toml")
     assert load_questionnaire(tmp_path / "ok.toml").instrument is PHQ9

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from music_test_support import write_tone
 
-from kapdesk.alarm_limits import resources_dir
-from kapdesk.music_library import (
-    MusicConfigError,
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.config.music import (
     load_music_library,
     playlist_from_folder,
     playlist_from_m3u,
     title_from_filename,
 )
+from kapdesk.config.paths import resources_dir
 
 
 def test_folder_tracks_sorted_by_name_and_only_audio(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_protocol_music_phases_override(tmp_path: Path, monkeypatch: pytest.Monk
 def test_bad_config_says_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     config = tmp_path / "music.toml"
     config.write_text(text)
-    with pytest.raises(MusicConfigError) as err:
+    with pytest.raises(ConfigFileError) as err:
         load_music_library(config)
     assert message in str(err.value)
 

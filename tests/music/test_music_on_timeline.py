@@ -8,12 +8,12 @@ from pathlib import Path
 from music_test_support import write_tone
 from pytestqt.qtbot import QtBot
 
-from kapdesk.demo import demo_patient
+from kapdesk.demo.script import demo_patient
 from kapdesk.domain.music import MusicQueue, Playlist, Track
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.storage.export import session_record
-from kapdesk.ui.music_player import SessionMusicPlayer, follow_session
+from kapdesk.ui.music.player import SessionMusicPlayer, follow_session
 
 
 def test_phase_music_lands_on_the_session_timeline(

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kapdesk.domain.music import MusicQueue, Playlist, Track
-from kapdesk.ui.music_panel import TARGET_PX, MusicPanel, clock_text
-from kapdesk.ui.music_player import SessionMusicPlayer
+from kapdesk.ui.music.panel import TARGET_PX, MusicPanel, clock_text
+from kapdesk.ui.music.player import SessionMusicPlayer
 
 
 def test_clock_text() -> None:

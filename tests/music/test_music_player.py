@@ -12,7 +12,7 @@ from PySide6.QtMultimedia import QMediaDevices, QtAudio
 from pytestqt.qtbot import QtBot
 
 from kapdesk.domain.music import MusicQueue, Playlist, Track
-from kapdesk.ui.music_player import NO_AUDIO_NOTICE, SessionMusicPlayer
+from kapdesk.ui.music.player import NO_AUDIO_NOTICE, SessionMusicPlayer
 
 FADE_MS = 150
 Events = list[tuple[str, dict[str, Any]]]

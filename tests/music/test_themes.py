@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
-from kapdesk.ui.theme import (
+from kapdesk.ui.common.theme import (
     ALARM_COLOURS,
     DARK,
     DAY,

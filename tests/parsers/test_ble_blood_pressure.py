@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.encoders import ble_blood_pressure as enc
-from devices.encoders.sfloat import NAN, NRES, encode_sfloat
 from kapdesk.acquisition.parsers import ParseError
 from kapdesk.acquisition.parsers.ble_blood_pressure import parse, parse_cuff
+from kapdesk.sim.encoders import ble_blood_pressure as enc
+from kapdesk.sim.encoders.sfloat import NAN, NRES, encode_sfloat
 
 
 def test_published_example() -> None:

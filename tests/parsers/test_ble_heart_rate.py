@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.encoders.ble_heart_rate import encode
 from kapdesk.acquisition.parsers import ParseError
 from kapdesk.acquisition.parsers.ble_heart_rate import parse
 from kapdesk.domain.readings import SENSOR_OFF
+from kapdesk.sim.encoders.ble_heart_rate import encode
 
 
 def values(frame: str) -> list[tuple[str, float, str]]:

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.encoders import ble_plx as enc
-from devices.encoders.sfloat import NAN
 from kapdesk.acquisition.parsers import ParseError
 from kapdesk.acquisition.parsers.ble_plx import parse_continuous, parse_spot
 from kapdesk.domain.readings import INVALID, QUESTIONABLE, SENSOR_OFF
+from kapdesk.sim.encoders import ble_plx as enc
+from kapdesk.sim.encoders.sfloat import NAN
 
 
 def test_published_continuous_example() -> None:

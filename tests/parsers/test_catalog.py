@@ -43,7 +43,7 @@ def write(tmp_path: Path, text: str, name: str = "broken.toml") -> Path:
 
 def test_shipped_catalog_covers_every_protocol() -> None:
     profiles = load_catalog()
-    assert DEFAULT_DIRECTORY.name == "catalog"
+    assert DEFAULT_DIRECTORY.name == "profiles"
     spoken = {p for profile in profiles for p in profile.protocols}
     assert spoken == set(PROTOCOLS)
     for profile in profiles:

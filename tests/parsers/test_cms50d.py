@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.encoders.cms50d import encode
 from kapdesk.acquisition.parsers.cms50d import Decoder
 from kapdesk.domain.readings import SENSOR_OFF
+from kapdesk.sim.encoders.cms50d import encode
 
 
 def test_published_example() -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.encoders import datex_s5 as enc
 from kapdesk.acquisition.parsers.datex_s5 import Decoder, unescape
+from kapdesk.sim.encoders import datex_s5 as enc
 
 T0 = 1_700_000_000
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devices.encoders import nonin_df2
 from kapdesk.cli import main
+from kapdesk.sim.encoders import nonin_df2
 
 ROOT = Path(__file__).resolve().parents[2]
 

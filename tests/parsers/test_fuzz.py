@@ -9,7 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devices.encoders import (
+from kapdesk.acquisition.ingest import IngestHub
+from kapdesk.acquisition.parsers import ParseError
+from kapdesk.acquisition.parsers.registry import PROTOCOLS
+from kapdesk.domain.channels import CHANNELS, PLAUSIBLE_RANGES
+from kapdesk.domain.readings import INVALID, Reading
+from kapdesk.sim.encoders import (
     ble_blood_pressure,
     ble_heart_rate,
     ble_plx,
@@ -17,11 +22,6 @@ from devices.encoders import (
     datex_s5,
     nonin_df2,
 )
-from kapdesk.acquisition.ingest import IngestHub
-from kapdesk.acquisition.parsers import ParseError
-from kapdesk.acquisition.parsers.registry import PROTOCOLS
-from kapdesk.domain.channels import CHANNELS, PLAUSIBLE_RANGES
-from kapdesk.domain.readings import INVALID, Reading
 
 PACKET_PROTOCOLS = sorted(n for n, p in PROTOCOLS.items() if p.parse_frame is not None)
 STREAM_PROTOCOLS = sorted(n for n, p in PROTOCOLS.items() if p.new_decoder is not None)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.encoders import nonin_df2 as enc
 from kapdesk.acquisition.parsers.nonin_df2 import Decoder
 from kapdesk.domain.readings import SENSOR_OFF, SIGNAL_ARTIFACT
+from kapdesk.sim.encoders import nonin_df2 as enc
 
 PLETH = list(range(100, 125))
 #: A frame 1: it closes the packet before it, whose values are published only then.

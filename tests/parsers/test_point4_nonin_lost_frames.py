@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from devices.emulators.serial_pty import PtySerialEmulator
-from devices.encoders import nonin_df2 as enc
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.ingest import IngestHub
 from kapdesk.acquisition.parsers.nonin_df2 import Decoder
 from kapdesk.acquisition.serial_transport import SerialMonitorConnection
 from kapdesk.domain.readings import Reading
+from kapdesk.sim.emulators.serial_pty import PtySerialEmulator
+from kapdesk.sim.encoders import nonin_df2 as enc
+from kapdesk.sim.patient_model import EmulatedPatient
 
 PACKETS = 3000
 FIRMWARE = 0x22  # 34: the "SpO2 34 %" of the issue

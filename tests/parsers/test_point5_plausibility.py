@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from devices.emulators.serial_pty import PtySerialEmulator
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.catalog import CatalogError, load_profile, profile_for_protocol
 from kapdesk.acquisition.ingest import IngestHub
 from kapdesk.acquisition.parsers import ParseError
@@ -35,7 +33,9 @@ from kapdesk.domain.alarms import (
 )
 from kapdesk.domain.channels import CHANNELS, PLAUSIBLE_RANGES, PlausibleRange
 from kapdesk.domain.readings import INVALID, PROBE_ERROR, SEARCHING, Reading
-from kapdesk.trends import TrendStore
+from kapdesk.live.trend_store import TrendStore
+from kapdesk.sim.emulators.serial_pty import PtySerialEmulator
+from kapdesk.sim.patient_model import EmulatedPatient
 
 PACKET_PROTOCOLS = sorted(n for n, p in PROTOCOLS.items() if p.parse_frame is not None)
 STREAM_PROTOCOLS = sorted(n for n, p in PROTOCOLS.items() if p.new_decoder is not None)

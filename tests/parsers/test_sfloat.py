@@ -8,7 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from devices.encoders.sfloat import (
+from kapdesk.acquisition.parsers.sfloat import decode_sfloat, special_name
+from kapdesk.sim.encoders.sfloat import (
     NAN,
     NEG_INF,
     NRES,
@@ -17,7 +18,6 @@ from devices.encoders.sfloat import (
     encode_sfloat,
     pack_sfloat,
 )
-from kapdesk.acquisition.parsers.sfloat import decode_sfloat, special_name
 
 
 def raw(b: bytes) -> int:

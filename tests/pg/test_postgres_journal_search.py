@@ -14,10 +14,10 @@ from pg_cluster import PgServer
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session as OrmSession
 
+from kapdesk.demo.journal import create_demo_session
 from kapdesk.domain.access import Actor
 from kapdesk.domain.patients import Patient
-from kapdesk.journal_demo import create_demo_session
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.storage.journal_store import HIT_END, HIT_START, JournalStore, pg_tsquery
 from kapdesk.storage.records import add_patient

@@ -25,7 +25,7 @@ from kapdesk.domain.clock import iso_utc
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.readings import Reading
 from kapdesk.domain.session import Session, SessionEvent
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import create_db_engine, current_revision, head_revision, migrate
 from kapdesk.storage.database import open_database as _open_database
 from kapdesk.storage.export import session_record, write_json

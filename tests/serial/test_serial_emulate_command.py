@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import serial
 
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.parsers.cms50d import Decoder
 from kapdesk.cli import main
+from kapdesk.sim.patient_model import EmulatedPatient
 
 
 def test_emulate_prints_the_port_and_streams_the_patient(tmp_path: Path) -> None:

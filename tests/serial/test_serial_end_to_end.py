@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from serial_test_support import HubRecorder, wait_until
 
-from devices.emulators.serial_pty import PtySerialEmulator
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.catalog import DeviceProfile, profile_for_protocol
 from kapdesk.acquisition.ingest import IngestHub, LinkState
 from kapdesk.acquisition.serial_transport import SerialMonitorConnection
 from kapdesk.domain.readings import SENSOR_OFF, Reading
+from kapdesk.sim.emulators.serial_pty import PtySerialEmulator
+from kapdesk.sim.patient_model import EmulatedPatient
 
 STREAMING = ["cms50d", "nonin-df2"]
 PLETH_SCALE = {"cms50d": 127, "nonin-df2": 255}

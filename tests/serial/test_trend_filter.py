@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 
-from devices.emulators.serial_pty import PtySerialEmulator
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.catalog import profile_for_protocol
 from kapdesk.acquisition.ingest import IngestHub
 from kapdesk.acquisition.serial_transport import SerialMonitorConnection
 from kapdesk.acquisition.trend_filter import RepeatedTrendFilter
 from kapdesk.domain.readings import SENSOR_OFF, Reading
+from kapdesk.sim.emulators.serial_pty import PtySerialEmulator
+from kapdesk.sim.patient_model import EmulatedPatient
 
 
 def test_filter_passes_changes_at_once_and_repeats_once_per_period() -> None:

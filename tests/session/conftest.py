@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from session_test_support import SPEED, SteppedClock
 
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 
 

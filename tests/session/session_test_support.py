@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kapdesk.domain.patients import Patient
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 
 SPEED = 60.0  # one session minute per real second, as in an accelerated demo
 

@@ -13,8 +13,8 @@ from kapdesk.domain.checklist import ChecklistError, GateAnswer, Override, Staff
 from kapdesk.domain.dosing import DoseEntryError
 from kapdesk.domain.schedule import SlotState
 from kapdesk.domain.session import SessionState, SessionStateError
-from kapdesk.runtime import Runtime
-from kapdesk.session_controller import DischargeNotReadyError, SessionController
+from kapdesk.live.runtime import Runtime
+from kapdesk.live.session_controller import DischargeNotReadyError, SessionController
 from kapdesk.storage.database import open_database
 from kapdesk.storage.export import session_record
 from kapdesk.storage.records import find_open_sessions, load_events

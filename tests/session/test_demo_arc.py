@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from session_test_support import SteppedClock
 
-from kapdesk.demo import DemoScript, demo_patient
+from kapdesk.demo.script import DemoScript, demo_patient
 from kapdesk.domain.alarms import Condition
 from kapdesk.domain.schedule import SlotState
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 
 
 def test_the_demo_script_runs_the_whole_arc(runtime: Runtime, clock: SteppedClock) -> None:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kapdesk.config.protocols import load_scale
 from kapdesk.domain.checklist import (
     ChecklistError,
     Gate,
@@ -28,7 +29,6 @@ from kapdesk.domain.schedule import (
     check_in_due_at,
     plan,
 )
-from kapdesk.protocols import load_scale
 
 MIN = 60.0
 T0 = 1_800_000_000.0  # the dose time in these tests

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from session_test_support import SteppedClock, make_patient
 
 from kapdesk.domain.session import SessionState
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.records import load_events
-from kapdesk.ui.session_dialogs import ChecklistDialog, set_scale_answers
-from kapdesk.ui.session_panel import SessionPanel, marker_label
-from kapdesk.ui.theme import DARK
-from kapdesk.ui.trend_plots import TrendPlots
+from kapdesk.ui.common.theme import DARK
+from kapdesk.ui.monitor.trend_plots import TrendPlots
+from kapdesk.ui.session.dialogs import ChecklistDialog, set_scale_answers
+from kapdesk.ui.session.panel import SessionPanel, marker_label
 
 pytestmark = pytest.mark.usefixtures("app_theme")
 

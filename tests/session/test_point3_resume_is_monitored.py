@@ -14,16 +14,17 @@ from pathlib import Path
 
 from session_test_support import make_patient
 
-from devices.emulators.serial_pty import PtySerialEmulator
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.catalog import profile_for_protocol
-from kapdesk.acquisition.emulated_devices import pty_profile
+from kapdesk.demo.mode import resume_demo, start_demo
+from kapdesk.demo.monitors import pty_profile
 from kapdesk.domain.alarms import Condition
 from kapdesk.domain.readings import Reading
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
+from kapdesk.sim.emulators.serial_pty import PtySerialEmulator
+from kapdesk.sim.patient_model import EmulatedPatient
 from kapdesk.storage.database import open_database
 from kapdesk.storage.records import get_stored_session, load_events
-from kapdesk.ui.resume import close_unresumed, pending_resumes, resume
+from kapdesk.ui.session.resume import close_unresumed, pending_resumes, resume
 
 
 def _wait(predicate, timeout: float = 8.0) -> bool:
@@ -156,25 +157,25 @@ def test_point3_every_open_session_is_offered(db_url: str) -> None:
 
 def test_point3_a_demo_session_resumes_with_its_emulators_and_script(db_url: str) -> None:
     rt = Runtime.build(open_database(db_url), speed=60.0)
-    rt.start_demo(devices="direct")
-    assert _wait(lambda: (rt.tick(), rt.demo_script.done >= 2)[1], timeout=20)
+    demo = start_demo(rt, devices="direct")
+    assert _wait(lambda: (rt.tick(), demo.script.done >= 2)[1], timeout=20)
     sid = rt.controller.session.id
-    done = rt.demo_script.done
+    done = demo.script.done
     rt.shutdown()
 
     rt = Runtime.build(open_database(db_url), speed=1.0)
     try:
         offer = pending_resumes(rt)[0]
         assert offer.stored.id == sid
-        rt.resume_demo(sid)
+        demo, _ = resume_demo(rt, sid)
         assert rt.clock.speed == 60.0
-        assert rt.demo_script is not None and rt.demo_script.done >= done
+        assert demo.script.done >= done
         names = {e.name for e in rt.devices.entries()}
         assert len(names) == 3 and all("emulated" in n for n in names)
         assert _wait(lambda: {"heart_rate", "spo2"}.isdisjoint(_no_data(rt)), timeout=20)
         assert _wait(lambda: rt.trends.last("spo2") is not None, timeout=20)
-        steps_before = rt.demo_script.done
-        assert _wait(lambda: (rt.tick(), rt.demo_script.done > steps_before)[1], timeout=20)
+        steps_before = demo.script.done
+        assert _wait(lambda: (rt.tick(), demo.script.done > steps_before)[1], timeout=20)
         kinds = [e.kind for e in load_events(rt.engine, sid)]
         assert kinds.count("session_started") == 1 and "session_resumed" in kinds
     finally:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kapdesk.alarm_limits import load_protocol_alarms, protocols_dir, resources_dir
-from kapdesk.protocols import ProtocolFileError, load_protocol, load_scale, locate
+from kapdesk.config.alarms import load_protocol_alarms
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.config.paths import protocols_dir, resources_dir
+from kapdesk.config.protocols import load_protocol, load_scale, locate
 
 SHIPPED = ["im-ketamine", "iv-ketamine-infusion", "sublingual-ketamine", "esketamine-nasal"]
 
@@ -77,7 +79,7 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_a_bad_value_names_file_field_and_line(clinic_copy: Path) -> None:
     path = clinic_copy / "protocols" / "im-ketamine.toml"
     edit(path, "at_min = [15, 30, 40]", 'at_min = [15, "thirty", 40]')
-    with pytest.raises(ProtocolFileError) as info:
+    with pytest.raises(ConfigFileError) as info:
         load_protocol("im-ketamine")
     err = info.value
     assert err.file == str(path)
@@ -98,7 +100,7 @@ def test_expected_sources_default_and_a_bad_one_names_file_field_and_line(
     assert p.expected_sources == ("heart_rate", "spo2", "nibp")  # the default
     assert p.source_grace_s == 20
     edit(path, "[monitoring]\n", '[monitoring]\nexpected_sources = ["spo2", "nibp", "spo3"]\n')
-    with pytest.raises(ProtocolFileError) as info:
+    with pytest.raises(ConfigFileError) as info:
         load_protocol("im-ketamine")
     err = info.value
     assert err.file == str(path)
@@ -113,21 +115,21 @@ def test_no_expected_sources_and_a_bad_grace(clinic_copy: Path) -> None:
     edit(path, 'expected_sources = ["heart_rate", "spo2", "nibp"]', "expected_sources = []")
     assert load_protocol("sublingual-ketamine").protocol.expected_sources == ()
     edit(path, "source_grace_s = 20", 'source_grace_s = "soon"')
-    with pytest.raises(ProtocolFileError, match=r"monitoring\.source_grace_s: must be a number"):
+    with pytest.raises(ConfigFileError, match=r"monitoring\.source_grace_s: must be a number"):
         load_protocol("sublingual-ketamine")
 
 
 def test_a_misspelt_field_is_an_error_not_ignored(clinic_copy: Path) -> None:
     path = clinic_copy / "protocols" / "sublingual-ketamine.toml"
     edit(path, "observation_min = 120", "observation_mins = 120")
-    with pytest.raises(ProtocolFileError, match=r"session\.observation_mins: unknown field"):
+    with pytest.raises(ConfigFileError, match=r"session\.observation_mins: unknown field"):
         load_protocol("sublingual-ketamine")
 
 
 def test_an_unknown_scale_is_reported_at_the_check(clinic_copy: Path) -> None:
     path = clinic_copy / "protocols" / "im-ketamine.toml"
     edit(path, 'scale = "dissociation"', 'scale = "cadss-6"')
-    with pytest.raises(ProtocolFileError) as info:
+    with pytest.raises(ConfigFileError) as info:
         load_protocol("im-ketamine")
     assert info.value.where == "checks[2].scale"
     assert "cadss-6" in info.value.problem
@@ -137,14 +139,14 @@ def test_an_unknown_scale_is_reported_at_the_check(clinic_copy: Path) -> None:
 def test_a_broken_scale_names_the_option(clinic_copy: Path) -> None:
     path = clinic_copy / "scales" / "aldrete.toml"
     edit(path, 'score = 1\ntext = "Moves two limbs"', 'score = 2\ntext = "Moves two limbs"')
-    with pytest.raises(ProtocolFileError, match=r"items\[0\]\.options: scores repeat"):
+    with pytest.raises(ConfigFileError, match=r"items\[0\]\.options: scores repeat"):
         load_scale("aldrete")
 
 
 def test_dose_phase_must_be_a_phase(clinic_copy: Path) -> None:
     path = clinic_copy / "protocols" / "esketamine-nasal.toml"
     edit(path, 'dose_phase = "dosing"', 'dose_phase = "spray"')
-    with pytest.raises(ProtocolFileError, match="'spray' is not a phase"):
+    with pytest.raises(ConfigFileError, match="'spray' is not a phase"):
         load_protocol("esketamine-nasal")
 
 
@@ -153,7 +155,7 @@ def test_toml_syntax_errors_keep_the_line(clinic_copy: Path) -> None:
     text = path.read_text().splitlines()
     text.insert(9, "this is = = not toml")
     path.write_text("\n".join(text))
-    with pytest.raises(ProtocolFileError) as info:
+    with pytest.raises(ConfigFileError) as info:
         load_protocol("im-ketamine")
     assert info.value.line == 10 and "not valid TOML" in str(info.value)
 
@@ -171,6 +173,6 @@ def test_locate_finds_keys_in_nested_arrays_of_tables() -> None:
 
 
 def test_unknown_protocol_id_lists_the_known_ones() -> None:
-    with pytest.raises(ProtocolFileError, match="im-ketamine"):
+    with pytest.raises(ConfigFileError, match="im-ketamine"):
         load_protocol("no-such-protocol")
     assert protocols_dir().is_dir()

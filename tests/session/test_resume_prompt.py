@@ -9,11 +9,11 @@ import pytest
 from session_test_support import make_patient
 
 from kapdesk.domain.session import SessionState
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.storage.records import get_stored_session, load_events
-from kapdesk.ui.resume import build_prompt, close_unresumed, pending_resume, resume
-from kapdesk.ui.session_panel import SessionPanel
+from kapdesk.ui.session.panel import SessionPanel
+from kapdesk.ui.session.resume import build_prompt, close_unresumed, pending_resume, resume
 
 
 def leave_open_session(db_url: str) -> int:

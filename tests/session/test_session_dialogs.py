@@ -10,11 +10,12 @@ import pytest
 from PySide6.QtWidgets import QDialog, QMessageBox
 from session_test_support import SteppedClock, make_patient
 
-from kapdesk.alarm_limits import RESOURCES_ENV, resources_dir
+from kapdesk.config.paths import RESOURCES_ENV, resources_dir
+from kapdesk.config.protocols import default_protocol
 from kapdesk.domain.checklist import GateAnswer, GateKind
-from kapdesk.protocols import ROUTE_LABELS, default_protocol, route_label, route_phrase
-from kapdesk.runtime import Runtime
-from kapdesk.ui.session_dialogs import (
+from kapdesk.domain.dosing import ROUTE_LABELS, route_label, route_phrase
+from kapdesk.live.runtime import Runtime
+from kapdesk.ui.session.dialogs import (
     CheckDialog,
     ChecklistDialog,
     DischargeDialog,
@@ -248,7 +249,7 @@ def test_without_a_clinic_default_a_new_session_takes_the_last_used(
 
 
 def test_the_shipped_clinic_file_names_a_protocol_that_loads() -> None:
-    from kapdesk.protocols import available_protocols
+    from kapdesk.config.protocols import available_protocols
 
     configured = default_protocol()
     assert configured is None or configured in dict(available_protocols())

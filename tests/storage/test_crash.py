@@ -17,10 +17,10 @@ from pathlib import Path
 
 CHILD = """
 import sys, time
-from devices.emulated_monitor import EmulatedMonitor
-from kapdesk.acquisition.emulated_source import EmulatedSource
-from kapdesk.demo import demo_patient, emulated_patient
-from kapdesk.runtime import Runtime
+from kapdesk.sim.emulated_monitor import EmulatedMonitor
+from kapdesk.sim.direct_source import EmulatedSource
+from kapdesk.demo.script import demo_patient, emulated_patient
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 
 rt = Runtime.build(open_database(sys.argv[1]), speed=1.0)

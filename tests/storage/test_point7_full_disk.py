@@ -18,10 +18,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kapdesk.app import build_main_window
-from kapdesk.demo import demo_patient
+from kapdesk.demo.script import demo_patient
 from kapdesk.domain.alarms import Condition
 from kapdesk.domain.readings import Reading
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.ui.main_window import UNSAVED_MARK
 

@@ -10,15 +10,15 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from devices.emulators.serial_pty import PtySerialEmulator
-from devices.patient_model import EmulatedPatient
 from kapdesk.acquisition.catalog import profile_for_protocol
 from kapdesk.acquisition.serial_transport import SerialMonitorConnection
 from kapdesk.app import build_main_window
-from kapdesk.demo import demo_patient
+from kapdesk.demo.script import demo_patient
 from kapdesk.domain.alarms import AlarmKind, Condition, Priority
 from kapdesk.domain.readings import Reading
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
+from kapdesk.sim.emulators.serial_pty import PtySerialEmulator
+from kapdesk.sim.patient_model import EmulatedPatient
 from kapdesk.storage.database import open_database
 from kapdesk.ui.main_window import MainWindow
 

@@ -11,7 +11,7 @@ from kapdesk.domain.alarms import (
     Priority,
 )
 from kapdesk.domain.readings import Reading
-from kapdesk.ui.alarm_views import alarm_text, local_time, log_line
+from kapdesk.ui.monitor.alarm_views import alarm_text, local_time, log_line
 
 T0 = 1_795_957_200.0
 HR_HIGH = LimitRule("heart_rate", Condition.ABOVE_HIGH_LIMIT, Priority.HIGH, 140)

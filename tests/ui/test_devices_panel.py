@@ -8,13 +8,14 @@ from pytestqt.qtbot import QtBot
 
 from kapdesk.acquisition.catalog import load_catalog
 from kapdesk.acquisition.device_manager import DeviceManager
-from kapdesk.acquisition.emulated_devices import CUFF, OXIMETER, STRAP
 from kapdesk.acquisition.ingest import IngestHub, LinkState
+from kapdesk.demo.mode import start_demo
+from kapdesk.demo.monitors import CUFF, OXIMETER, STRAP
 from kapdesk.domain.clock import SessionClock
 from kapdesk.domain.readings import Reading
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui.devices_panel import (
+from kapdesk.ui.devices.panel import (
     COLUMNS,
     SELECT_DEVICE,
     SELECT_FOUND,
@@ -38,7 +39,7 @@ def cell(panel: DevicesPanel, name: str, column: int) -> str:
 def test_panel_shows_status_feeds_disconnects_and_scans(qtbot: QtBot, db_url: str) -> None:
     rt = Runtime.build(open_database(db_url), speed=5.0)
     try:
-        rt.start_demo()
+        start_demo(rt)
         panel = DevicesPanel(rt.devices)
         qtbot.addWidget(panel)
         panel.show()

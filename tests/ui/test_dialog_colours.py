@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 UI = Path(__file__).resolve().parents[2] / "kapdesk" / "ui"
-FILES = ("limits_dialog.py", "devices_panel.py", "session_dialogs.py", "screen_fit.py")
+FILES = (
+    "monitor/limits_dialog.py",
+    "devices/panel.py",
+    "session/dialogs.py",
+    "common/screen_fit.py",
+)
 
 
 @pytest.mark.parametrize("name", FILES)

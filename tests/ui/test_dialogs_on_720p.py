@@ -19,15 +19,15 @@ import json, sys
 sys.path.insert(0, "tests/session")
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from kapdesk.ui import theme
+from kapdesk.ui.common import theme
 theme.apply(app)
 from session_test_support import make_patient
 from kapdesk.domain.checklist import GateAnswer, GateKind
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui.devices_panel import DevicesPanel
-from kapdesk.ui.limits_dialog import LimitsDialog
-from kapdesk.ui.session_dialogs import (
+from kapdesk.ui.devices.panel import DevicesPanel
+from kapdesk.ui.monitor.limits_dialog import LimitsDialog
+from kapdesk.ui.session.dialogs import (
     CheckDialog, ChecklistDialog, DischargeDialog, DoseDialog, IntentionDialog,
     NewSessionDialog, NoteDialog,
 )

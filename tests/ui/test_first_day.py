@@ -16,19 +16,20 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from kapdesk.app import build_main_window
+from kapdesk.demo.mode import start_demo
 from kapdesk.domain.access import Actor
 from kapdesk.domain.alarms import AlarmKind, AlarmState, AudioState, Condition, Priority
 from kapdesk.domain.checklist import GateAnswer, Override, StaffRole
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.readings import Reading
 from kapdesk.domain.staff_pin import hash_pin
-from kapdesk.runtime import Runtime
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui import theme
-from kapdesk.ui.journal_patient import PatientJournalWindow
-from kapdesk.ui.journal_widgets import SetPinDialog, store_from
+from kapdesk.ui.common import theme
+from kapdesk.ui.journal.patient_mode import PatientJournalWindow
+from kapdesk.ui.journal.widgets import SetPinDialog, store_from
 from kapdesk.ui.main_window import MainWindow
-from kapdesk.ui.session_summary import SessionSummaryView
+from kapdesk.ui.session.summary import SessionSummaryView
 
 ALDRETE_FULL = {"activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2, "spo2": 2}
 CALM = {"nibp_systolic": 126.0, "nibp_diastolic": 80.0, "heart_rate": 72.0, "spo2": 97.0}
@@ -55,7 +56,7 @@ class SteppedClock:
 @pytest.fixture
 def demo(qtbot: QtBot, qapp: QApplication, db_url: str) -> Iterator[tuple[Runtime, MainWindow]]:
     rt = Runtime.build(open_database(db_url), speed=20.0)
-    rt.start_demo()
+    start_demo(rt)
     win = build_main_window(qapp, rt, demo=True)
     qtbot.addWidget(win)
     win.show()
@@ -91,9 +92,10 @@ def clinic(qtbot: QtBot, qapp: QApplication, db_url: str):
 
 def fits(widget: QWidget) -> bool:
     hint, minimum = widget.minimumSizeHint(), widget.minimumSize()
-    return max(hint.width(), minimum.width()) <= LAPTOP_W and max(
-        hint.height(), minimum.height()
-    ) <= LAPTOP_H
+    return (
+        max(hint.width(), minimum.width()) <= LAPTOP_W
+        and max(hint.height(), minimum.height()) <= LAPTOP_H
+    )
 
 
 def test_the_main_window_fits_a_laptop_and_its_numerals_fill_their_tiles(
@@ -173,9 +175,7 @@ def test_a_three_line_alarm_is_shown_whole_and_tones_down_once_acknowledged(
     assert banner.message.text().startswith("*** NIBP")
 
 
-def test_patient_mode_is_a_lock_down_left_only_with_the_staff_pin(
-    qtbot: QtBot, clinic
-) -> None:
+def test_patient_mode_is_a_lock_down_left_only_with_the_staff_pin(qtbot: QtBot, clinic) -> None:
     rt, win, _clock = clinic
     store = store_from(rt)
     assert store.staff_pin_hash() is None
@@ -210,9 +210,7 @@ def test_patient_mode_is_a_lock_down_left_only_with_the_staff_pin(
     assert win.patient_mode is None and not patient.isVisible()
 
 
-def test_an_item_9_answer_reaches_the_staff_window_until_marked_seen(
-    qtbot: QtBot, clinic
-) -> None:
+def test_an_item_9_answer_reaches_the_staff_window_until_marked_seen(qtbot: QtBot, clinic) -> None:
     rt, win, _clock = clinic
     store = store_from(rt)
     store.set_staff_pin_hash(hash_pin("4821"))
@@ -288,6 +286,7 @@ def test_a_second_session_starts_clean(qtbot: QtBot, clinic) -> None:
     )
     qtbot.waitUntil(lambda: "210" not in win.monitor.banner.message.text(), timeout=3000)
     qtbot.waitUntil(lambda: win.monitor.numerics.nibp._alarm is None, timeout=2000)
+
     def texts() -> list[str]:
         return [win.timeline.item(i).text() for i in range(win.timeline.count())]
 
@@ -319,10 +318,8 @@ def test_keys_for_what_staff_do_most_and_next_phase_asks_first(qtbot: QtBot, cli
     assert "(F5)" in win.monitor.banner.ack.text()
 
 
-def test_alarm_changes_are_announced_and_numerals_carry_their_value(
-    qtbot: QtBot, clinic
-) -> None:
-    from kapdesk.ui.announce import announced
+def test_alarm_changes_are_announced_and_numerals_carry_their_value(qtbot: QtBot, clinic) -> None:
+    from kapdesk.ui.common.announce import announced
 
     rt, win, _clock = clinic
     announced.clear()

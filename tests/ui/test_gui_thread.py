@@ -16,8 +16,8 @@ import shiboken6
 from PySide6.QtCore import QObject
 from pytestqt.qtbot import QtBot
 
-from kapdesk.ui.gui_thread import FutureBridge, ThreadInbox
-from kapdesk.ui.media import media_player
+from kapdesk.ui.common.gui_thread import FutureBridge, ThreadInbox
+from kapdesk.ui.common.media import media_player
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,7 +130,7 @@ def test_stopping_and_switching_tracks_in_a_loop_never_hangs(tmp_path: Path) -> 
         sys.path.insert(0, {str(ROOT)!r})
         from PySide6.QtCore import QObject, QUrl
         from PySide6.QtWidgets import QApplication
-        from kapdesk.ui.media import media_player
+        from kapdesk.ui.common.media import media_player
         app = QApplication([])
         owner = QObject()
         files = [{str(ROOT / "resources/sounds/alarm-low.wav")!r},

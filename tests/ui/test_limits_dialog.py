@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QDialog, QDoubleSpinBox
 
-from kapdesk.alarm_limits import find_protocol, load_protocol_alarms, protocol_ids
+from kapdesk.config.alarms import load_protocol_alarms
+from kapdesk.config.paths import find_protocol, protocol_ids
 from kapdesk.domain.alarms import AlarmLimits, Condition, LimitRule, Priority
-from kapdesk.ui.limits_dialog import LimitsDialog, limit_problems
+from kapdesk.ui.monitor.limits_dialog import LimitsDialog, limit_problems
 
 LOW, HIGH = Condition.BELOW_LOW_LIMIT, Condition.ABOVE_HIGH_LIMIT
 RISE, FALL = Condition.RISE_FROM_BASELINE, Condition.FALL_FROM_BASELINE

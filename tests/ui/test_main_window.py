@@ -6,16 +6,17 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kapdesk.app import build_main_window
-from kapdesk.runtime import Runtime
+from kapdesk.demo.mode import start_demo
+from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.ui.numerics import NO_VALUE
-from kapdesk.ui.trend_plots import with_gaps
+from kapdesk.ui.monitor.numerics import NO_VALUE
+from kapdesk.ui.monitor.trend_plots import with_gaps
 
 
 @pytest.fixture
 def demo_window(qtbot: QtBot, qapp, db_url: str):
     rt = Runtime.build(open_database(db_url), speed=60.0)
-    rt.start_demo()
+    start_demo(rt)
     win = build_main_window(qapp, rt, demo=True)
     qtbot.addWidget(win)
     win.show()

@@ -11,9 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from kapdesk.domain.alarms import AlarmLimits, Condition, LimitRule, Priority
 from kapdesk.domain.readings import Reading
-from kapdesk.trends import TrendStore
-from kapdesk.ui.theme import DARK
-from kapdesk.ui.trend_plots import AXIS_STEP_PX, TrendPlots
+from kapdesk.live.trend_store import TrendStore
+from kapdesk.ui.common.theme import DARK
+from kapdesk.ui.monitor.trend_plots import AXIS_STEP_PX, TrendPlots
 
 
 def shown_plots(qtbot: QtBot) -> TrendPlots:

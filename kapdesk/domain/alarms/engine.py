@@ -6,7 +6,7 @@ reads a clock or touches Qt. Silence ("no data") is a matter of the devices' own
 not of the session clock that ``--speed`` accelerates: ``on_reading`` and ``tick`` also
 take ``real_t``, real seconds on any monotonic scale (when each reading arrived, when the
 tick runs); without it the session time stands in, which is right at speed 1. The live
-wiring is ``kapdesk.alarm_service``; ``kapdesk replay`` drives the same engine from a file.
+wiring is ``kapdesk.live.alarm_service``; ``kapdesk replay`` drives the same engine from a file.
 
 Rules, per (channel, condition), one alarm at a time:
 - a continuous channel must stay beyond a limit for the condition delay before it
@@ -674,9 +674,7 @@ class AlarmEngine:
     def _check_awaited(self, t: float, real_t: float) -> list[AlarmTransition]:
         out: list[AlarmTransition] = []
         for name, (channels, since, resumed_t) in self._awaited.items():
-            intervals = [
-                i for i in (self._limits.expected_interval_for(c) for c in channels) if i
-            ]
+            intervals = [i for i in (self._limits.expected_interval_for(c) for c in channels) if i]
             key = (name, Condition.SIGNAL_LOST)
             if not intervals or key in self._alarms:
                 continue

@@ -1,1 +1,0 @@
-"""Supported monitors: the device catalog, frame encoders, emulators and the emulated patient."""

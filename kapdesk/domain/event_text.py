@@ -1,0 +1,142 @@
+"""One sentence per timeline event, as a clinician would write it: the main window's
+timeline, the session summary and the plot markers all read events through here, so no
+screen shows a raw id ("nibp_diastolic", "phase_change", a bare "Check")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kapdesk.domain.channels import CHANNELS
+from kapdesk.domain.dosing import route_phrase
+from kapdesk.domain.session import SessionEvent
+
+#: Why the music changed, in words.
+MUSIC_REASONS = {
+    "phase_change": "the phase changed",
+    "session_started": "the session started",
+    "session_end": "the session ended",
+    "stopped": "stopped by staff",
+    "skipped": "skipped by staff",
+    "playlist_chosen": "playlist chosen by staff",
+    "resumed": "resumed",
+    "after_error": "after a playback error",
+    "ended": "track ended",
+    "advanced": "next track",
+    "play": "started",
+}
+
+
+def channel_name(channel: Any) -> str:
+    c = CHANNELS.get(str(channel))
+    return c.label if c else str(channel).replace("_", " ")
+
+
+def channel_unit(channel: Any) -> str:
+    c = CHANNELS.get(str(channel))
+    return c.display_unit if c else ""
+
+
+def _dur(seconds: float) -> str:
+    m = round(seconds / 60)
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _words(text: Any) -> str:
+    return str(text).replace("_", " ")
+
+
+def describe(event: SessionEvent, protocol_name: str = "") -> str:
+    """One line for ``event``; ``protocol_name`` names the protocol in "Session started"."""
+    d: Mapping[str, Any] = event.data
+    match event.kind:
+        case "session_started":
+            name = protocol_name or _words(d.get("protocol", ""))
+            return f"Session started ({name})" if name else "Session started"
+        case "phase_entered":
+            label = d.get("label") or _words(event.phase or "").capitalize()
+            skipped = d.get("skipped")
+            if skipped:
+                why = f": {_words(d['reason'])}" if d.get("reason") else ""
+                return f"Phase: {label} (skipped {', '.join(map(_words, skipped))}{why})"
+            return f"Phase: {label}"
+        case "dose":
+            kind = f"Booster {d.get('number', '')}" if d.get("booster") else "Dose"
+            extra = f" over {d['infusion_min']:g} min" if "infusion_min" in d else ""
+            weight = f" at {_num(d['weight_kg'])} kg" if d.get("weight_kg") else ""
+            per_kg = f", {d['mg_per_kg']} mg/kg{weight}" if d.get("mg_per_kg") else ""
+            route = route_phrase(str(d.get("route", "")))
+            return (
+                f"{kind}: {_num(d.get('amount_mg', '?'))} mg {route}"
+                f"{per_kg}, lot {d.get('lot') or '-'}{extra}"
+            )
+        case "check":
+            what = d.get("slot") or d.get("label") or _words(d.get("check", "check"))
+            if d.get("kind") == "bp" and "systolic" in d:
+                result = f"{_num(d['systolic'])}/{_num(d.get('diastolic'))} mmHg"
+            elif "total" in d:
+                result = f"{d.get('total')}/{d.get('max_total')}"
+                if d.get("sedated"):
+                    result += " \u2014 sedated (below pre-dose)"
+            else:
+                result = "recorded"
+            return f"{what}: {result}"
+        case "checklist":
+            state = "cleared" if d.get("cleared") else "NOT cleared"
+            ov = d.get("overridden") or []
+            return f"Pre-dose checklist {state}" + (
+                f", overridden: {', '.join(map(_words, ov))}" if ov else ""
+            )
+        case "intention":
+            return f"Intention: \u201c{d.get('text', '')}\u201d"
+        case "note":
+            return f"Note: {d.get('text', '')}"
+        case "check_in":
+            return "Check-in" + (f": {d['text']}" if d.get("text") else "")
+        case "baseline":
+            unit = channel_unit(d.get("channel"))
+            return f"Pre-dose {channel_name(d.get('channel'))}: {_num(d.get('value'))}" + (
+                f" {unit}" if unit else ""
+            )
+        case "marker":
+            return "Marker" + (f" ({d['by']})" if d.get("by") else "")
+        case "eye_mask_on":
+            return "Eye mask on"
+        case "eye_mask_off":
+            return "Eye mask off"
+        case "session_resumed":
+            gap = d.get("gap_s")
+            return "Resumed after a restart" + (f" (gap {_dur(gap)})" if gap is not None else "")
+        case "device_connected":
+            return f"Monitor connected: {d.get('name', '?')}"
+        case "device_disconnected":
+            return f"Monitor taken off: {d.get('name', '?')}"
+        case "device_not_reconnected":
+            return f"Monitor not reconnected: {d.get('name', '?')} ({d.get('reason', '')})"
+        case "discharge":
+            early = " (early, overridden)" if d.get("early") else ""
+            score = d.get("score") or {}
+            if score:
+                return f"Discharged{early}: score {score.get('total')}/{score.get('max_total')}"
+            return f"Discharged{early}"
+        case "session_completed":
+            return "Session completed"
+        case "session_aborted":
+            return "Session ended early" + (f": {d['reason']}" if d.get("reason") else "")
+        case "music_track_started" | "music_track_stopped" | "music_track_failed":
+            verb = {
+                "music_track_started": "Music",
+                "music_track_stopped": "Music stopped",
+                "music_track_failed": "Music could not play",
+            }[event.kind]
+            title = d.get("title") or "untitled track"
+            why = MUSIC_REASONS.get(str(d.get("reason", "")), _words(d.get("reason", "")))
+            playlist = _words(d.get("cue", "")).capitalize()
+            detail = ", ".join(x for x in (playlist, why) if x)
+            return f"{verb}: \u201c{title}\u201d" + (f" ({detail})" if detail else "")
+        case _:
+            return _words(event.kind).capitalize()

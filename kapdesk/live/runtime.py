@@ -1,0 +1,268 @@
+"""The composition root: builds the data path once and tears it down in order.
+
+hub -> (recorder, trend store[, alarm service]); sources publish into the hub; the session
+controller records the timeline. The GUI and the tests both start from here, so they run
+the same wiring.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from kapdesk.acquisition.catalog import load_catalog
+from kapdesk.acquisition.device_manager import DeviceEntry, DeviceManager
+from kapdesk.acquisition.ingest import IngestHub
+from kapdesk.config.alarms import load_clinic_settings, load_protocol_alarms
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.config.paths import find_protocol
+from kapdesk.config.protocols import protocol_set
+from kapdesk.domain.alarms import (
+    DEFAULT_EXPECTED_SOURCES,
+    DEFAULT_SOURCE_GRACE_S,
+    AlarmEngine,
+    AlarmSettings,
+    Condition,
+)
+from kapdesk.domain.clock import SessionClock
+from kapdesk.domain.session import SessionEvent, SessionState
+from kapdesk.live.alarm_service import AlarmService
+from kapdesk.live.session_controller import SessionController
+from kapdesk.live.trend_store import TrendStore
+from kapdesk.storage.recorder import Recorder
+from kapdesk.storage.records import load_alarm_transitions
+from kapdesk.storage.rescue import import_rescued
+
+log = logging.getLogger(__name__)
+
+
+class Source(Protocol):
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    clock: SessionClock
+    hub: IngestHub
+    recorder: Recorder
+    trends: TrendStore
+    controller: SessionController
+    alarms: AlarmService
+    alarm_settings: AlarmSettings
+    devices: DeviceManager
+    protocol: str = "im-ketamine"  # whose alarm limits are in force
+    staff: str = field(default_factory=getpass.getuser)  # who acknowledges; accounts come later
+    #: cheap jobs the GUI timer runs on its thread (``tick``), e.g. demo mode's script
+    housekeeping: list[Callable[[], None]] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    #: rescue files (and their row counts) imported at start (see storage.rescue)
+    rescued_imported: list[tuple[Path, int]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        engine: Engine,
+        speed: float = 1.0,
+        flush_interval: float = 0.25,
+        protocol: str = "im-ketamine",
+    ) -> Runtime:
+        """Wire the data path: hub -> alarm service, recorder, trend store."""
+        rescued = import_rescued(engine)  # what a full disk kept from the last run
+        clock = SessionClock(time.monotonic, time.time, speed)
+        hub = IngestHub()
+        limits = load_protocol_alarms(find_protocol(protocol)).limits
+        settings = load_clinic_settings()
+        alarms = AlarmService(AlarmEngine(limits, settings), clock=clock.now)
+        recorder = Recorder(
+            engine,
+            flush_interval=flush_interval,
+            on_failure=lambda msg: alarms.report_technical(
+                Condition.RECORDING_FAILED, "recorder", msg
+            ),
+            on_recovered=lambda: alarms.resolve_technical(Condition.RECORDING_FAILED, "recorder"),
+        )
+        trends = TrendStore()
+        alarms.attach(hub)  # alarms first: evaluated as each reading arrives
+        hub.subscribe(recorder.record_reading)
+        hub.subscribe(trends.add)
+        alarms.add_listener(lambda tr: recorder.record_alarm(tr.to_dict(), tr.t))
+        controller = SessionController(recorder, clock)
+        devices = DeviceManager(hub, clock.now)
+        rt = cls(
+            engine, clock, hub, recorder, trends, controller, alarms, settings, devices, protocol
+        )
+        rt.rescued_imported = rescued
+        controller.add_listener(rt._on_session_event)
+        devices.add_listener(rt._on_device_change)
+        recorder.start()
+        alarms.start()
+        return rt
+
+    def _on_session_event(self, event: SessionEvent) -> None:
+        """Keep the alarm engine in step with the session: its protocol's limits when it
+        starts or resumes, and the pre-dose baseline for the relative limits."""
+        if event.kind == "baseline":
+            self.alarms.set_baseline(str(event.data["channel"]), float(event.data["value"]))
+        elif event.kind in ("session_started", "session_resumed"):
+            session = self.controller.session
+            if session is None:
+                return
+            if event.kind == "session_started":
+                self.alarms.new_patient()  # the last patient's alarms are not this one's
+            self._expect_sources(session.protocol)
+            if session.protocol != self.protocol:
+                try:
+                    limits = load_protocol_alarms(find_protocol(session.protocol)).limits
+                except ConfigFileError as exc:  # keep the limits in force; say why
+                    log.warning("alarm limits stay those of %s: %s", self.protocol, exc)
+                else:
+                    self.protocol = session.protocol
+                    self.alarms.replace_limits(limits)
+            if event.kind == "session_started":
+                for entry in self.devices.entries():  # the monitors it starts with
+                    if entry.enabled:
+                        self._on_device_change("connected", entry)
+            elif not event.data.get("to_close"):  # resumed to carry on, not to end it
+                self._restore_alarms(session.id)
+                self.alarms.await_data(self._expected_sources(session.protocol)[0])
+        elif event.kind in ("session_completed", "session_aborted"):
+            self.alarms.expect_sources(())  # no session, no source to miss
+
+    def _restore_alarms(self, session_id: int | None) -> None:
+        """Everything the alarm engine knew of a resumed session comes back from its
+        record: baselines, limit changes, active and latched alarms, the audio pause."""
+        if session_id is None:
+            return
+        baselines: dict[str, float] = {}
+        for ev in self.controller.events:
+            if ev.kind == "baseline":
+                try:
+                    baselines[str(ev.data["channel"])] = float(ev.data["value"])
+                except (KeyError, TypeError, ValueError):
+                    log.warning("baseline event without a usable value: %r", ev.data)
+        record = load_alarm_transitions(self.engine, session_id)
+        self.alarms.restore(baselines, record)
+
+    def _expect_sources(self, protocol: str) -> None:
+        self.alarms.expect_sources(*self._expected_sources(protocol))
+
+    def _expected_sources(self, protocol: str) -> tuple[tuple[str, ...], float]:
+        """The running session's protocol names the sources it needs (SpO2, NIBP ...)
+        and their grace; a protocol file that cannot be read leaves the defaults, never
+        no check at all."""
+        try:
+            p = protocol_set(protocol).protocol
+        except (ConfigFileError, ValueError) as exc:
+            log.warning("expected sources are the defaults: %s", exc)
+            return DEFAULT_EXPECTED_SOURCES, DEFAULT_SOURCE_GRACE_S
+        return tuple(p.expected_sources), p.source_grace_s
+
+    def _on_device_change(self, change: str, entry: DeviceEntry) -> None:
+        """A running session records the monitors it has, so a resume reconnects them."""
+        session = self.controller.session
+        if session is None or session.state is not SessionState.IN_PROGRESS:
+            return
+        self.controller.record(
+            f"device_{change}",
+            {
+                "name": entry.name,
+                "transport": entry.transport,
+                "profile": entry.profile.key,
+                "address": entry.address,
+                "emulated": entry.emulated,
+            },
+        )
+
+    def resume_session(self, session_id: int) -> SessionEvent:
+        """Resume a session left open, monitoring and all: its alarm state comes back
+        from the record (see ``_restore_alarms``), "no data" is raised for what its
+        protocol expects until it flows, and the monitors it had are reconnected (demo
+        mode starts its emulators instead: see ``kapdesk.demo.mode``)."""
+        event = self.controller.resume(session_id)
+        self.reconnect_session_devices()
+        return event
+
+    def reconnect_session_devices(self) -> list[str]:
+        """Connect again the real monitors the session had when it stopped (not the ones
+        staff took off, not demo emulators); the names connected. A monitor that cannot
+        be found raises its own technical alarm through its transport; a profile no
+        longer in the catalog is recorded as not reconnected."""
+        catalog = {p.key: p for p in load_catalog()}
+        present = {e.name for e in self.devices.entries()}
+        done: list[str] = []
+        for data in session_devices(self.controller.events).values():
+            name = str(data.get("name", ""))
+            if data.get("emulated") or not name or name in present:
+                continue
+            profile = catalog.get(str(data.get("profile", "")))
+            address = str(data.get("address") or "")
+            if profile is None or not address:
+                self.controller.record(
+                    "device_not_reconnected",
+                    {"name": name, "reason": f"no device profile {data.get('profile')!r}"},
+                )
+                continue
+            try:
+                if data.get("transport") == "ble":
+                    self.devices.connect_ble(
+                        profile, None if address == "(first found)" else address, name
+                    )
+                else:
+                    self.devices.connect_serial(profile, address, name)
+            except Exception as exc:  # one monitor that cannot start must not stop the rest
+                log.exception("reconnecting %s failed", name)
+                self.controller.record("device_not_reconnected", {"name": name, "reason": str(exc)})
+                continue
+            done.append(name)
+        return done
+
+    def current_vitals(self) -> dict[str, float]:
+        """Latest values of the vitals a baseline and a discharge are judged on; a value
+        blanked in the trends (artefact, sensor off) is not a current vital."""
+        out: dict[str, float] = {}
+        for ch in ("heart_rate", "spo2", "nibp_systolic", "nibp_diastolic"):
+            last = self.trends.last(ch)
+            if last is not None and last[1] == last[1]:  # NaN: blanked (artefact, sensor off)
+                out[ch] = last[1]
+        return out
+
+    def tick(self) -> None:
+        """Periodic housekeeping on the GUI thread (cheap), e.g. demo mode's script."""
+        for job in list(self.housekeeping):
+            job()
+
+    def shutdown(self) -> None:
+        """Alarms first (closing the app is not a device fault), then sources, then the
+        recorder, which commits whatever is still queued."""
+        self.alarms.stop()
+        for source in self.sources:
+            source.stop()
+        self.sources.clear()
+        self.devices.stop_all()
+        self.recorder.stop()
+        log.info(
+            "recorder stopped: %d readings, %d events/alarms written",
+            self.recorder.readings_written,
+            self.recorder.events_written,
+        )
+
+
+def session_devices(events: list[SessionEvent]) -> dict[str, dict[str, object]]:
+    """The monitors a session's record says it had when it stopped: name -> what was
+    recorded when it connected, without those staff took off since."""
+    out: dict[str, dict[str, object]] = {}
+    for ev in events:
+        name = str(ev.data.get("name", ""))
+        if ev.kind == "device_connected" and name:
+            out[name] = dict(ev.data)
+        elif ev.kind == "device_disconnected":
+            out.pop(name, None)
+    return out

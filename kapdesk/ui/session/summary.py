@@ -1,0 +1,182 @@
+"""A readable summary of one session, built from its recorded timeline.
+
+Written for the clinician signing off and for integration later: who, which protocol,
+checklist and overrides, intention, doses, checks, eye mask, notes, discharge, and any
+gap while the app was closed. Built only from events, so it is the same after a resume
+or from the database.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtWidgets import QTextBrowser, QWidget
+from sqlalchemy import Engine
+
+from kapdesk.domain.event_text import describe as describe_event
+from kapdesk.domain.session import SessionEvent
+from kapdesk.live.session_controller import SessionController
+from kapdesk.storage.records import get_stored_session, load_events
+from kapdesk.ui.common import theme
+
+
+def _t(t: float) -> str:
+    return datetime.fromtimestamp(t).strftime("%H:%M")
+
+
+def _dur(seconds: float) -> str:
+    m = round(seconds / 60)
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def summary_html(
+    patient: str,
+    protocol: str,
+    events: Sequence[SessionEvent],
+    observation_min: float | None,
+    checks: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The summary as simple HTML (a QTextBrowser shows it; it prints as is).
+    ``checks``: the scheduled checks by outcome (``done``, ``missed``, ``skipped``)."""
+
+    def describe(e: SessionEvent) -> str:
+        return describe_event(e, protocol)
+
+    ev = list(events)
+    started = next((e.t for e in ev if e.kind == "session_started"), None)
+    ended = next((e.t for e in ev if e.kind in ("session_completed", "session_aborted")), None)
+    out = [f"<h2>{_e(patient)}</h2><p class='muted'>{_e(protocol)}"]
+    if started is not None:
+        day = datetime.fromtimestamp(started).strftime("%A %d %B %Y")
+        span = f", {_t(started)}\u2013{_t(ended)} ({_dur(ended - started)})" if ended else ""
+        out.append(f" \u00b7 {day}{span}")
+    out.append("</p>")
+
+    def section(title: str, rows: list[str]) -> None:
+        if rows:
+            out.append(f"<h3>{_e(title)}</h3><ul>")
+            out.extend(f"<li>{r}</li>" for r in rows)
+            out.append("</ul>")
+
+    checklist = [e for e in ev if e.kind == "checklist"]
+    rows = []
+    for e in checklist[-1:]:
+        rows.append(f"{_t(e.t)} \u2014 {_e(describe(e))}")
+        for item in e.data.get("items", []):
+            ov = item.get("override")
+            if ov:
+                rows.append(
+                    f"{_e(item['label'])}: {_e(item['detail'])} \u2014 overridden by "
+                    f"{_e(ov['by'])} ({_e(ov['role'])}): \u201c{_e(ov['reason'])}\u201d"
+                )
+    section("Before dosing", rows)
+    intention = [e for e in ev if e.kind == "intention"]
+    if intention:
+        said = _e(intention[-1].data.get("text"))
+        out.append(f"<h3>Intention</h3><p class='quote'>\u201c{said}\u201d</p>")
+    doses = [e for e in ev if e.kind == "dose"]
+    section("Medicine", [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in doses])
+    recorded = [e for e in ev if e.kind == "check"]
+    rows = [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in recorded]
+    if checks is not None:
+        done = len(checks.get("done", ()))
+        rows.insert(0, f"<span class='ok'>{done} scheduled check(s) done</span>")
+        for label in checks.get("missed", ()):
+            rows.append(f"<span class='missed'>\u2717 Missed: {_e(label)}</span>")
+        for label in checks.get("skipped", ()):
+            rows.append(f"<span class='warn'>\u2717 Not done at discharge: {_e(label)}</span>")
+    section("Checks", rows)
+    mask_rows, on_t, total = [], None, 0.0
+    for e in ev:
+        if e.kind == "eye_mask_on":
+            on_t = e.t
+        elif e.kind == "eye_mask_off" and on_t is not None:
+            mask_rows.append(f"{_t(on_t)}\u2013{_t(e.t)} ({_dur(e.t - on_t)})")
+            total += e.t - on_t
+            on_t = None
+    check_ins = sum(e.kind == "check_in" for e in ev)
+    if check_ins:
+        mask_rows.append(f"{check_ins} check-in(s)")
+    section("Eye mask", mask_rows)
+    section(
+        "Notes", [f"{_t(e.t)} \u2014 {_e(e.data.get('text', ''))}" for e in ev if e.kind == "note"]
+    )
+    gaps = [e for e in ev if e.kind == "session_resumed"]
+    section("Interruptions", [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in gaps])
+    discharge = [e for e in ev if e.kind == "discharge"]
+    rows = []
+    for e in discharge[-1:]:
+        rows.append(f"{_t(e.t)} \u2014 {_e(describe(e))}")
+        observed = e.data.get("observed_min")
+        if observed is not None:
+            need = f" (minimum {observation_min:g} min)" if observation_min else ""
+            rows.append(f"Observed {observed:g} min after the dose{need}")
+        for c in e.data.get("criteria", []):
+            mark = "\u2713" if c.get("met") else "\u2717"
+            text = f"{mark} {_e(c['label'])}: {_e(c['detail'])}"
+            ov = c.get("override")
+            if ov:
+                text += f" \u2014 overridden by {_e(ov['by'])}: \u201c{_e(ov['reason'])}\u201d"
+            rows.append(text)
+    section("Discharge", rows)
+    timeline = [
+        f"{_t(e.t)} \u2014 {_e(describe(e))}"
+        for e in ev
+        if e.kind not in ("phase_ended", "baseline")
+    ]
+    section("Timeline", timeline)
+    return "".join(out)
+
+
+class SessionSummaryView(QTextBrowser):
+    """Shows ``summary_html`` large and calm, in the colours of the active theme (the
+    app turns to the day theme at discharge: the summary follows every switch)."""
+
+    def __init__(self, html_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Session summary")
+        self.setMinimumSize(640, 520)
+        self.setOpenExternalLinks(False)
+        self.html_text = html_text
+        self.render_in(theme.active())
+        theme.notifier().changed.connect(self.render_in)
+
+    def render_in(self, t: theme.Theme) -> None:
+        self.document().setDefaultStyleSheet(
+            theme.html_style(t) + " h2 { font-size: 24px; margin-bottom: 2px; }"
+            " .quote { font-style: italic; font-size: 17px; } li { margin-bottom: 3px; }"
+        )
+        self.setHtml(self.html_text)
+
+    @classmethod
+    def for_controller(cls, controller: SessionController) -> SessionSummaryView:
+        patient = controller.patient.display_name if controller.patient else "?"
+        protocol = controller.protocol
+        name = (
+            protocol.name
+            if protocol
+            else (controller.session.protocol if controller.session else "")
+        )
+        return cls(
+            summary_html(
+                patient,
+                name,
+                controller.events,
+                protocol.observation_min if protocol else None,
+                controller.check_outcome(),
+            )
+        )
+
+    @classmethod
+    def for_session(cls, engine: Engine, session_id: int) -> SessionSummaryView:
+        stored = get_stored_session(engine, session_id)
+        return cls(
+            summary_html(stored.patient, stored.protocol, load_events(engine, session_id), None)
+        )
