@@ -28,7 +28,7 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
 
 @pytest.fixture(scope="session", autouse=True)
 def _collect_on_gui_thread(qapp):
-    """As the app does (kapdesk/ui/gui_thread.py): the garbage collector runs only on the
+    """As the app does (kapdesk/ui/common/gui_thread.py): the garbage collector runs only on the
     GUI thread, so a test's device or writer thread never destroys Qt objects that an
     earlier test left in reference cycles."""
     from kapdesk.ui.common.gui_thread import collect_on_gui_thread, stop_collecting_on_gui_thread

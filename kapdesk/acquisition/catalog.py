@@ -1,6 +1,6 @@
 """The device catalog: one declarative TOML profile per supported monitor model.
 
-Profiles live in ``devices/catalog/*.toml`` so adding a monitor that speaks a known
+Profiles live in ``kapdesk/acquisition/profiles/*.toml`` so adding a monitor that speaks a known
 protocol is adding a file. Loading validates everything a transport relies on and fails
 with a ``CatalogError`` that names the file, the key and, where it can, the line.
 """
@@ -304,7 +304,7 @@ def load_profile(path: Path) -> DeviceProfile:
 
 
 def load_catalog(directory: Path | None = None) -> list[DeviceProfile]:
-    """Every ``*.toml`` profile in ``directory`` (default: devices/catalog), sorted by key."""
+    """Every ``*.toml`` profile in ``directory`` (default: kapdesk/acquisition/profiles), sorted by key."""
     folder = DEFAULT_DIRECTORY if directory is None else Path(directory)
     if not folder.is_dir():
         raise CatalogError(f"{folder}: catalog directory not found")
