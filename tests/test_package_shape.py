@@ -23,7 +23,8 @@ def test_the_wheel_holds_only_kapdesk_and_its_profiles(tmp_path: Path) -> None:
     )
     [wheel] = tmp_path.glob("kapdesk-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert {n.split("/")[0] for n in names} == {"kapdesk", wheel.name.split("-py")[0] + ".dist-info"}
+    dist_info = wheel.name.split("-py")[0] + ".dist-info"
+    assert {n.split("/")[0] for n in names} == {"kapdesk", dist_info}
     profiles = [n for n in names if n.startswith("kapdesk/acquisition/profiles/")]
     assert len(profiles) == len(list((ROOT / "kapdesk/acquisition/profiles").glob("*.toml")))
     assert "kapdesk/storage/migrations/versions/0001_initial.py" in names

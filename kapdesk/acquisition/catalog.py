@@ -304,7 +304,7 @@ def load_profile(path: Path) -> DeviceProfile:
 
 
 def load_catalog(directory: Path | None = None) -> list[DeviceProfile]:
-    """Every ``*.toml`` profile in ``directory`` (default: kapdesk/acquisition/profiles), sorted by key."""
+    """Every ``*.toml`` profile in ``directory`` (default: the shipped ``profiles``), by key."""
     folder = DEFAULT_DIRECTORY if directory is None else Path(directory)
     if not folder.is_dir():
         raise CatalogError(f"{folder}: catalog directory not found")
