@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from kapdesk.acquisition.catalog import DeviceProfile, load_catalog
 from kapdesk.acquisition.ingest import DeviceStatus, IngestHub, LinkState
+from kapdesk.domain.listeners import Listeners
 from kapdesk.domain.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -74,20 +75,16 @@ class DeviceManager:
         self._connections: dict[str, Connection] = {}
         self._makers: dict[str, Callable[[], Connection]] = {}
         self._lock = threading.Lock()
-        self._listeners: list[DeviceListener] = []
+        self._listeners: Listeners[[str, DeviceEntry]] = Listeners("device", log)
         hub.subscribe(self._on_reading)
         hub.subscribe_status(self._on_status)
 
     def add_listener(self, listener: DeviceListener) -> None:
-        self._listeners = [*self._listeners, listener]
+        self._listeners.add(listener)
 
     def _tell(self, change: str, name: str) -> None:
-        entry = self._entries[name]
-        for listener in self._listeners:
-            try:
-                listener(change, entry)
-            except Exception:  # a failing listener must not stop a device connecting
-                log.exception("device listener %r failed", listener)
+        # a failing listener must not stop a device connecting (Listeners guards each)
+        self._listeners.notify(change, self._entries[name])
 
     # -- status from the hub (device threads) ---------------------------------------------
 

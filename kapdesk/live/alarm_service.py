@@ -36,6 +36,7 @@ from kapdesk.domain.alarms import (
     EngineSnapshot,
     Priority,
 )
+from kapdesk.domain.listeners import Listeners
 from kapdesk.domain.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -93,14 +94,15 @@ class AlarmService(threading.Thread):
         super().__init__(name="alarm-service", daemon=True)
         self._engine = engine
         self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._listeners: list[TransitionListener] = list(listeners)
+        self._listeners: Listeners[[AlarmTransition]] = Listeners("alarm", log)
+        for listener in listeners:
+            self._listeners.add(listener)
         self._clock = clock if clock is not None else anchored_clock()
         self._real_clock = real_clock
         self._tick_s = tick_s
         self._active: tuple[AlarmState, ...] = ()
         self._audio = AudioState(None, None)
         self._limits: AlarmLimits = engine.limits
-        self.listener_errors = 0
         self._stopping = False
         if hub is not None:
             self.attach(hub)
@@ -119,12 +121,16 @@ class AlarmService(threading.Thread):
         if not self._stopping:
             self._inbox.put(status)
 
+    @property
+    def listener_errors(self) -> int:
+        return self._listeners.errors
+
     def add_listener(self, listener: TransitionListener) -> None:
-        self._listeners = [*self._listeners, listener]  # copy-on-write, read lock-free
+        self._listeners.add(listener)  # copy-on-write, read lock-free
 
     def remove_listener(self, listener: TransitionListener) -> None:
         """A window that closes stops listening (no-op if it never did)."""
-        self._listeners = [x for x in self._listeners if x != listener]
+        self._listeners.remove(listener)
 
     # -- staff actions and system failures (any thread) ----------------------------
 
@@ -291,13 +297,8 @@ class AlarmService(threading.Thread):
     def _emit(self, transitions: list[AlarmTransition]) -> None:
         if transitions:
             self._publish_state()
-        for transition in transitions:
-            for listener in self._listeners:
-                try:
-                    listener(transition)
-                except Exception:  # a failing recorder or GUI must not silence alarms
-                    self.listener_errors += 1
-                    log.exception("alarm listener %r failed", listener)
+        for transition in transitions:  # a failing recorder or GUI must not silence alarms
+            self._listeners.notify(transition)
 
     def _publish_state(self) -> None:
         self._active = tuple(self._engine.active_alarms())

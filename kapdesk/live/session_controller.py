@@ -24,6 +24,7 @@ from kapdesk.domain.checklist import evaluate as evaluate_checklist
 from kapdesk.domain.clock import ResumePoint, SessionClock, resume_point
 from kapdesk.domain.discharge import DischargeAssessment, assess
 from kapdesk.domain.dosing import Dose, DoseEntryError, validate_dose
+from kapdesk.domain.listeners import Listeners
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.protocol import Protocol
 from kapdesk.domain.scales import Scale, is_sedated
@@ -77,18 +78,16 @@ class SessionController:
         self.unsaved = 0  # events of the last action not yet committed when it returned
         #: events and their commits, until committed (what the timeline marks unsaved)
         self._commits: list[tuple[SessionEvent, concurrent.futures.Future[None]]] = []
-        self._listeners: list[EventListener] = []
+        self._listeners: Listeners[[SessionEvent]] = Listeners("session event", log)
         self._before_end: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     def add_listener(self, listener: EventListener) -> None:
-        with self._lock:
-            self._listeners = [*self._listeners, listener]  # copy-on-write, read lock-free
+        self._listeners.add(listener)
 
     def remove_listener(self, listener: EventListener) -> None:
         """A window that closes stops listening (no-op if it never did)."""
-        with self._lock:
-            self._listeners = [x for x in self._listeners if x != listener]
+        self._listeners.remove(listener)
 
     def uncommitted(self) -> list[SessionEvent]:
         """Events shown on the timeline that the database does not hold yet (a full
@@ -596,9 +595,8 @@ class SessionController:
         # and is retried; the recording-failure technical alarm tells staff.
         concurrent.futures.wait(saved, timeout=COMMIT_WAIT_S)
         self.unsaved = sum(not f.done() for f in saved)
-        for ev in events:
-            for listener in self._listeners:
-                listener(ev)
+        for ev in events:  # already recorded: a failing listener must not undo that for the caller
+            self._listeners.notify(ev)
 
 
 def _protocol_set_or_none(protocol: str) -> ProtocolSet | None:

@@ -223,3 +223,23 @@ def test_the_export_carries_the_whole_dosing_record(runtime: Runtime, clock) -> 
     assert not plan.pending() and not plan.upcoming()
     assert "Blood pressure at 30 min" in [s.label for s in plan.by_state(SlotState.MISSED)]
     assert record["session"]["state"] == "completed"
+
+
+def test_a_failing_listener_does_not_turn_a_recorded_dose_into_an_error(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    c = opened(runtime)
+    c.record_checklist(all_confirmed(c, systolic=120))
+    heard: list[str] = []
+
+    def broken(event: object) -> None:
+        raise RuntimeError("a window that fails")
+
+    c.add_listener(broken)
+    c.add_listener(lambda ev: heard.append(ev.kind))
+    dose = c.give_dose("IM", 50, "L1")  # raises nothing: the dose is recorded
+    assert dose.number == 1
+    assert "dose" in heard  # the listener after the broken one is still told
+    kinds = [e.kind for e in load_events(runtime.engine, c.session.id)]
+    assert kinds.count("dose") == 1
+    assert "session event listener" in caplog.text and "failed" in caplog.text
