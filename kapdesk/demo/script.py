@@ -16,6 +16,7 @@ from kapdesk.domain.alarms import AlarmState
 from kapdesk.domain.checklist import GateAnswer, Override, StaffRole
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.schedule import CheckKind
+from kapdesk.domain.session import EventKind
 from kapdesk.live.session_controller import SessionController
 from kapdesk.sim.patient_model import EmulatedPatient, PatientProfile
 
@@ -167,7 +168,7 @@ class DemoScript:
             c.record_checklist(answers)
         elif step == "baseline":
             for channel, value in self.baseline().items():
-                c.record("baseline", {"channel": channel, "value": value})
+                c.record(EventKind.BASELINE, {"channel": channel, "value": value})
         elif step == "dose":
             c.give_dose(
                 "IM",

@@ -9,7 +9,7 @@ from typing import Any
 
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.dosing import route_phrase
-from kapdesk.domain.session import SessionEvent
+from kapdesk.domain.session import EventKind, SessionEvent
 
 #: Why the music changed, in words.
 MUSIC_REASONS = {
@@ -54,17 +54,17 @@ def describe(event: SessionEvent, protocol_name: str = "") -> str:
     """One line for ``event``; ``protocol_name`` names the protocol in "Session started"."""
     d: Mapping[str, Any] = event.data
     match event.kind:
-        case "session_started":
+        case EventKind.SESSION_STARTED:
             name = protocol_name or _words(d.get("protocol", ""))
             return f"Session started ({name})" if name else "Session started"
-        case "phase_entered":
+        case EventKind.PHASE_ENTERED:
             label = d.get("label") or _words(event.phase or "").capitalize()
             skipped = d.get("skipped")
             if skipped:
                 why = f": {_words(d['reason'])}" if d.get("reason") else ""
                 return f"Phase: {label} (skipped {', '.join(map(_words, skipped))}{why})"
             return f"Phase: {label}"
-        case "dose":
+        case EventKind.DOSE:
             kind = f"Booster {d.get('number', '')}" if d.get("booster") else "Dose"
             extra = f" over {d['infusion_min']:g} min" if "infusion_min" in d else ""
             weight = f" at {_num(d['weight_kg'])} kg" if d.get("weight_kg") else ""
@@ -74,7 +74,7 @@ def describe(event: SessionEvent, protocol_name: str = "") -> str:
                 f"{kind}: {_num(d.get('amount_mg', '?'))} mg {route}"
                 f"{per_kg}, lot {d.get('lot') or '-'}{extra}"
             )
-        case "check":
+        case EventKind.CHECK:
             what = d.get("slot") or d.get("label") or _words(d.get("check", "check"))
             if d.get("kind") == "bp" and "systolic" in d:
                 result = f"{_num(d['systolic'])}/{_num(d.get('diastolic'))} mmHg"
@@ -85,49 +85,53 @@ def describe(event: SessionEvent, protocol_name: str = "") -> str:
             else:
                 result = "recorded"
             return f"{what}: {result}"
-        case "checklist":
+        case EventKind.CHECKLIST:
             state = "cleared" if d.get("cleared") else "NOT cleared"
             ov = d.get("overridden") or []
             return f"Pre-dose checklist {state}" + (
                 f", overridden: {', '.join(map(_words, ov))}" if ov else ""
             )
-        case "intention":
+        case EventKind.INTENTION:
             return f"Intention: \u201c{d.get('text', '')}\u201d"
-        case "note":
+        case EventKind.NOTE:
             return f"Note: {d.get('text', '')}"
-        case "check_in":
+        case EventKind.CHECK_IN:
             return "Check-in" + (f": {d['text']}" if d.get("text") else "")
-        case "baseline":
+        case EventKind.BASELINE:
             unit = channel_unit(d.get("channel"))
             return f"Pre-dose {channel_name(d.get('channel'))}: {_num(d.get('value'))}" + (
                 f" {unit}" if unit else ""
             )
-        case "marker":
+        case EventKind.MARKER:
             return "Marker" + (f" ({d['by']})" if d.get("by") else "")
-        case "eye_mask_on":
+        case EventKind.EYE_MASK_ON:
             return "Eye mask on"
-        case "eye_mask_off":
+        case EventKind.EYE_MASK_OFF:
             return "Eye mask off"
-        case "session_resumed":
+        case EventKind.SESSION_RESUMED:
             gap = d.get("gap_s")
             return "Resumed after a restart" + (f" (gap {_dur(gap)})" if gap is not None else "")
-        case "device_connected":
+        case EventKind.DEVICE_CONNECTED:
             return f"Monitor connected: {d.get('name', '?')}"
-        case "device_disconnected":
+        case EventKind.DEVICE_DISCONNECTED:
             return f"Monitor taken off: {d.get('name', '?')}"
-        case "device_not_reconnected":
+        case EventKind.DEVICE_NOT_RECONNECTED:
             return f"Monitor not reconnected: {d.get('name', '?')} ({d.get('reason', '')})"
-        case "discharge":
+        case EventKind.DISCHARGE:
             early = " (early, overridden)" if d.get("early") else ""
             score = d.get("score") or {}
             if score:
                 return f"Discharged{early}: score {score.get('total')}/{score.get('max_total')}"
             return f"Discharged{early}"
-        case "session_completed":
+        case EventKind.SESSION_COMPLETED:
             return "Session completed"
-        case "session_aborted":
+        case EventKind.SESSION_ABORTED:
             return "Session ended early" + (f": {d['reason']}" if d.get("reason") else "")
-        case "music_track_started" | "music_track_stopped" | "music_track_failed":
+        case (
+            EventKind.MUSIC_TRACK_STARTED
+            | EventKind.MUSIC_TRACK_STOPPED
+            | EventKind.MUSIC_TRACK_FAILED
+        ):
             verb = {
                 "music_track_started": "Music",
                 "music_track_stopped": "Music stopped",

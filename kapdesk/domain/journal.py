@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from kapdesk.domain.access import Actor, can_read_entry_text, can_see_entry_exists
+from kapdesk.domain.session import EventKind
 
 MAX_TAGS = 12
 MAX_TAG_LENGTH = 40
@@ -220,30 +221,30 @@ def session_intention(events: Sequence[Mapping[str, Any]]) -> str | None:
 
 def _patient_text(kind: str, data: Mapping[str, Any]) -> str | None:
     match kind:
-        case "session_started":
+        case EventKind.SESSION_STARTED:
             return "Session began"
-        case "phase_entered":
+        case EventKind.PHASE_ENTERED:
             return str(data.get("label") or "New phase")
-        case "intention":
+        case EventKind.INTENTION:
             return f"Your intention: \u201c{data.get('text', '')}\u201d"
-        case "eye_mask_on":
+        case EventKind.EYE_MASK_ON:
             return "Eye mask on"
-        case "eye_mask_off":
+        case EventKind.EYE_MASK_OFF:
             return "Eye mask off"
-        case "music_track_started":
+        case EventKind.MUSIC_TRACK_STARTED:
             title = data.get("title") or "a track"
             artist = data.get("artist")
             return f"Music: {title}" + (f" \u2014 {artist}" if artist else "")
-        case "music_track_stopped":
+        case EventKind.MUSIC_TRACK_STOPPED:
             return None  # the next track or the mask coming off says enough
-        case "check_in" | "check" | "checkin":
+        case EventKind.CHECK_IN | EventKind.CHECK | "checkin":
             note = data.get("for_patient_text") or data.get("text")
             return f"Check-in: {note}" if data.get("for_patient") and note else "Check-in"
-        case "note":
+        case EventKind.NOTE:
             if data.get("for_patient") and data.get("text"):
                 return f"Note: {data['text']}"
             return None
-        case "session_completed":
+        case EventKind.SESSION_COMPLETED:
             return "Session ended"
         case _:
             return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 
@@ -40,12 +40,41 @@ STANDARD_PHASES: tuple[Phase, ...] = (
 )
 
 
+class EventKind(StrEnum):
+    """Every kind of timeline event, defined once. The values are the strings stored in
+    the record (``session_event.kind``) and exported: they never change."""
+
+    SESSION_STARTED = "session_started"
+    SESSION_RESUMED = "session_resumed"
+    SESSION_COMPLETED = "session_completed"
+    SESSION_ABORTED = "session_aborted"
+    PHASE_ENTERED = "phase_entered"
+    PHASE_ENDED = "phase_ended"
+    INTENTION = "intention"
+    DOSE = "dose"
+    CHECK = "check"
+    CHECKLIST = "checklist"
+    CHECK_IN = "check_in"
+    BASELINE = "baseline"
+    NOTE = "note"
+    MARKER = "marker"
+    EYE_MASK_ON = "eye_mask_on"
+    EYE_MASK_OFF = "eye_mask_off"
+    DISCHARGE = "discharge"
+    DEVICE_CONNECTED = "device_connected"
+    DEVICE_DISCONNECTED = "device_disconnected"
+    DEVICE_NOT_RECONNECTED = "device_not_reconnected"
+    MUSIC_TRACK_STARTED = "music_track_started"
+    MUSIC_TRACK_STOPPED = "music_track_stopped"
+    MUSIC_TRACK_FAILED = "music_track_failed"
+
+
 @dataclass(frozen=True, slots=True)
 class SessionEvent:
     """Something that happened at time ``t`` (epoch seconds, session clock)."""
 
     t: float
-    kind: str
+    kind: str  # an EventKind (a str: the stored value)
     phase: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
 
@@ -90,7 +119,7 @@ class Session:
             raise SessionStateError(f"cannot start a session that is {self.state.value}")
         self.state = SessionState.IN_PROGRESS
         self.started_at = t
-        events = [SessionEvent(t, "session_started", None, {"protocol": self.protocol})]
+        events = [SessionEvent(t, EventKind.SESSION_STARTED, None, {"protocol": self.protocol})]
         return events + self._enter(0, t, skipped=())
 
     def advance(self, t: float) -> list[SessionEvent]:
@@ -136,17 +165,17 @@ class Session:
         """
         ids = [p.id for p in self.phases]
         for ev in events:
-            if ev.kind == "session_started":
+            if ev.kind == EventKind.SESSION_STARTED:
                 self.state, self.started_at = SessionState.IN_PROGRESS, ev.t
-            elif ev.kind == "phase_entered" and ev.phase is not None:
+            elif ev.kind == EventKind.PHASE_ENTERED and ev.phase is not None:
                 if ev.phase not in ids:
                     raise SessionStateError(
                         f"the record enters phase {ev.phase!r}, which the protocol lacks ({ids})"
                     )
                 self.phase_index, self.phase_started_at = ids.index(ev.phase), ev.t
-            elif ev.kind == "session_completed":
+            elif ev.kind == EventKind.SESSION_COMPLETED:
                 self.state, self.ended_at = SessionState.COMPLETED, ev.t
-            elif ev.kind == "session_aborted":
+            elif ev.kind == EventKind.SESSION_ABORTED:
                 self.state, self.ended_at = SessionState.ABORTED, ev.t
 
     # -- internals ------------------------------------------------------------------------
@@ -160,13 +189,13 @@ class Session:
     ) -> list[SessionEvent]:
         events: list[SessionEvent] = []
         if self.phase is not None:
-            events.append(SessionEvent(t, "phase_ended", self.phase.id))
+            events.append(SessionEvent(t, EventKind.PHASE_ENDED, self.phase.id))
         self.phase_index = i
         self.phase_started_at = t
         data: dict[str, Any] = {"label": self.phases[i].label}
         if skipped:
             data |= {"skipped": list(skipped), "reason": reason}
-        events.append(SessionEvent(t, "phase_entered", self.phases[i].id, data))
+        events.append(SessionEvent(t, EventKind.PHASE_ENTERED, self.phases[i].id, data))
         return events
 
     def _end(
@@ -174,7 +203,7 @@ class Session:
     ) -> list[SessionEvent]:
         events: list[SessionEvent] = []
         if self.phase is not None:
-            events.append(SessionEvent(t, "phase_ended", self.phase.id))
+            events.append(SessionEvent(t, EventKind.PHASE_ENDED, self.phase.id))
         self.state = state
         self.ended_at = t
         events.append(SessionEvent(t, kind, None, data))

@@ -32,7 +32,7 @@ from kapdesk.domain.alarms import (
     Condition,
 )
 from kapdesk.domain.clock import SessionClock
-from kapdesk.domain.session import SessionEvent, SessionState
+from kapdesk.domain.session import EventKind, SessionEvent, SessionState
 from kapdesk.live.alarm_service import AlarmService
 from kapdesk.live.session_controller import SessionController
 from kapdesk.live.trend_store import TrendStore
@@ -109,13 +109,13 @@ class Runtime:
     def _on_session_event(self, event: SessionEvent) -> None:
         """Keep the alarm engine in step with the session: its protocol's limits when it
         starts or resumes, and the pre-dose baseline for the relative limits."""
-        if event.kind == "baseline":
+        if event.kind == EventKind.BASELINE:
             self.alarms.set_baseline(str(event.data["channel"]), float(event.data["value"]))
-        elif event.kind in ("session_started", "session_resumed"):
+        elif event.kind in (EventKind.SESSION_STARTED, EventKind.SESSION_RESUMED):
             session = self.controller.session
             if session is None:
                 return
-            if event.kind == "session_started":
+            if event.kind == EventKind.SESSION_STARTED:
                 self.alarms.new_patient()  # the last patient's alarms are not this one's
             self._expect_sources(session.protocol)
             if session.protocol != self.protocol:
@@ -126,14 +126,14 @@ class Runtime:
                 else:
                     self.protocol = session.protocol
                     self.alarms.replace_limits(limits)
-            if event.kind == "session_started":
+            if event.kind == EventKind.SESSION_STARTED:
                 for entry in self.devices.entries():  # the monitors it starts with
                     if entry.enabled:
                         self._on_device_change("connected", entry)
             elif not event.data.get("to_close"):  # resumed to carry on, not to end it
                 self._restore_alarms(session.id)
                 self.alarms.await_data(self._expected_sources(session.protocol)[0])
-        elif event.kind in ("session_completed", "session_aborted"):
+        elif event.kind in (EventKind.SESSION_COMPLETED, EventKind.SESSION_ABORTED):
             self.alarms.expect_sources(())  # no session, no source to miss
 
     def _restore_alarms(self, session_id: int | None) -> None:
@@ -143,7 +143,7 @@ class Runtime:
             return
         baselines: dict[str, float] = {}
         for ev in self.controller.events:
-            if ev.kind == "baseline":
+            if ev.kind == EventKind.BASELINE:
                 try:
                     baselines[str(ev.data["channel"])] = float(ev.data["value"])
                 except (KeyError, TypeError, ValueError):
@@ -206,7 +206,7 @@ class Runtime:
             address = str(data.get("address") or "")
             if profile is None or not address:
                 self.controller.record(
-                    "device_not_reconnected",
+                    EventKind.DEVICE_NOT_RECONNECTED,
                     {"name": name, "reason": f"no device profile {data.get('profile')!r}"},
                 )
                 continue
@@ -219,7 +219,9 @@ class Runtime:
                     self.devices.connect_serial(profile, address, name)
             except Exception as exc:  # one monitor that cannot start must not stop the rest
                 log.exception("reconnecting %s failed", name)
-                self.controller.record("device_not_reconnected", {"name": name, "reason": str(exc)})
+                self.controller.record(
+                    EventKind.DEVICE_NOT_RECONNECTED, {"name": name, "reason": str(exc)}
+                )
                 continue
             done.append(name)
         return done
@@ -261,8 +263,8 @@ def session_devices(events: list[SessionEvent]) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     for ev in events:
         name = str(ev.data.get("name", ""))
-        if ev.kind == "device_connected" and name:
+        if ev.kind == EventKind.DEVICE_CONNECTED and name:
             out[name] = dict(ev.data)
-        elif ev.kind == "device_disconnected":
+        elif ev.kind == EventKind.DEVICE_DISCONNECTED:
             out.pop(name, None)
     return out

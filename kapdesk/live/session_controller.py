@@ -38,6 +38,7 @@ from kapdesk.domain.schedule import (
 )
 from kapdesk.domain.session import (
     STANDARD_PHASES,
+    EventKind,
     Session,
     SessionEvent,
     SessionState,
@@ -134,7 +135,9 @@ class SessionController:
 
     def _resume_point(self, stored: StoredSession, events: list[SessionEvent]) -> ResumePoint:
         segments = [
-            (ev.t, ev.data) for ev in events if ev.kind in ("session_started", "session_resumed")
+            (ev.t, ev.data)
+            for ev in events
+            if ev.kind in (EventKind.SESSION_STARTED, EventKind.SESSION_RESUMED)
         ]
         return resume_point(
             segments,
@@ -190,7 +193,7 @@ class SessionController:
         }
         if to_close:
             data["to_close"] = True
-        return self.record("session_resumed", data)
+        return self.record(EventKind.SESSION_RESUMED, data)
 
     # -- the phase state machine ------------------------------------------------------------
 
@@ -255,7 +258,7 @@ class SessionController:
         measured = [a for a in answers.values() if a.systolic is not None and a.diastolic]
         if measured:  # the pre-dose BP also counts as the "before dosing" BP check
             data["bp"] = {"systolic": measured[0].systolic, "diastolic": measured[0].diastolic}
-        self.record("checklist", data)
+        self.record(EventKind.CHECKLIST, data)
         for ans in answers.values():
             if ans.systolic is not None and ans.diastolic is not None:
                 self._record_bp_baseline(ans.systolic, ans.diastolic, "checklist")
@@ -265,7 +268,7 @@ class SessionController:
         """The patient's intention, in their own words (recorded verbatim)."""
         if not text.strip():
             raise ValueError("the intention is empty")
-        return self.record("intention", {"text": text.strip()})
+        return self.record(EventKind.INTENTION, {"text": text.strip()})
 
     def give_dose(
         self,
@@ -279,7 +282,7 @@ class SessionController:
         """Record a dose (the first) or a booster (every later one) as staff entered it.
         The first dose needs a cleared pre-dose checklist when the protocol has one."""
         dose = self.check_dose(route, amount_mg, lot, weight_kg, infusion_min, note)
-        self.record("dose", dose.to_dict())
+        self.record(EventKind.DOSE, dose.to_dict())
         return dose
 
     def check_dose(
@@ -313,16 +316,16 @@ class SessionController:
     def eye_mask(self, on: bool) -> SessionEvent:
         if on == self.eye_mask_on:
             raise SessionStateError(f"the eye mask is already {'on' if on else 'off'}")
-        return self.record("eye_mask_on" if on else "eye_mask_off")
+        return self.record(EventKind.EYE_MASK_ON if on else "eye_mask_off")
 
     def check_in(self, text: str = "") -> SessionEvent:
         """A gentle check-in with the patient (while the eye mask is on, on reminder)."""
-        return self.record("check_in", {"text": text.strip()} if text.strip() else {})
+        return self.record(EventKind.CHECK_IN, {"text": text.strip()} if text.strip() else {})
 
     def note(self, text: str) -> SessionEvent:
         if not text.strip():
             raise ValueError("the note is empty")
-        return self.record("note", {"text": text.strip()})
+        return self.record(EventKind.NOTE, {"text": text.strip()})
 
     def record_check(
         self,
@@ -355,7 +358,7 @@ class SessionController:
                 data["pre_dose_score"] = pre
         if note.strip():
             data["note"] = note.strip()
-        event = self.record("check", data)
+        event = self.record(EventKind.CHECK, data)
         if check.kind is CheckKind.BP and self.dose_t is None:
             assert systolic is not None and diastolic is not None
             self._record_bp_baseline(systolic, diastolic, "pre-dose check")
@@ -410,7 +413,7 @@ class SessionController:
         data = assessment.to_dict()
         if note.strip():
             data["note"] = note.strip()
-        self.record("discharge", data)
+        self.record(EventKind.DISCHARGE, data)
         self.complete()
         return assessment
 
@@ -418,7 +421,7 @@ class SessionController:
 
     @property
     def doses(self) -> list[SessionEvent]:
-        return [e for e in self.events if e.kind == "dose"]
+        return [e for e in self.events if e.kind == EventKind.DOSE]
 
     @property
     def dose_t(self) -> float | None:
@@ -434,9 +437,9 @@ class SessionController:
     def mask_on_t(self) -> float | None:
         """When the eye mask went on, if it is on now."""
         for e in reversed(self.events):
-            if e.kind == "eye_mask_on":
+            if e.kind == EventKind.EYE_MASK_ON:
                 return e.t
-            if e.kind == "eye_mask_off":
+            if e.kind == EventKind.EYE_MASK_OFF:
                 return None
         return None
 
@@ -444,14 +447,14 @@ class SessionController:
     def checklist_outcome(self) -> Mapping[str, Any] | None:
         """The last recorded checklist (its ``cleared``, ``blocking``, ``items``...)."""
         for e in reversed(self.events):
-            if e.kind == "checklist":
+            if e.kind == EventKind.CHECKLIST:
                 return e.data
         return None
 
     @property
     def intention(self) -> str | None:
         for e in reversed(self.events):
-            if e.kind == "intention":
+            if e.kind == EventKind.INTENTION:
                 return str(e.data.get("text", ""))
         return None
 
@@ -462,10 +465,10 @@ class SessionController:
         )
         for e in self.events:
             d = e.data
-            if e.kind == "checklist" and "bp" in d:
+            if e.kind == EventKind.CHECKLIST and "bp" in d:
                 bp = d["bp"]
                 out += [CheckResult(c, e.t, bp["systolic"], bp["diastolic"]) for c in bp_checks]
-            if e.kind != "check":
+            if e.kind != EventKind.CHECK:
                 continue
             out.append(
                 CheckResult(
@@ -482,7 +485,7 @@ class SessionController:
         """Pre-dose values: recorded baselines, else the patient record's."""
         out = dict(self.patient.baseline) if self.patient else {}
         for e in self.events:
-            if e.kind == "baseline" and "channel" in e.data:
+            if e.kind == EventKind.BASELINE and "channel" in e.data:
                 out[str(e.data["channel"])] = float(e.data["value"])
         return out
 
@@ -537,7 +540,7 @@ class SessionController:
             return None
         if self.session is not None and self.session.ended_at is not None:
             return None  # discharged: nothing prompts any more
-        last = max((e.t for e in self.events if e.kind == "check_in"), default=None)
+        last = max((e.t for e in self.events if e.kind == EventKind.CHECK_IN), default=None)
         return check_in_due_at(mask, last, self.protocol.eye_mask_check_in_min * 60)
 
     def observed_s(self, now: float | None = None) -> float | None:
@@ -567,16 +570,18 @@ class SessionController:
         """The last MOAA/S recorded before the first dose (by timeline order)."""
         score: int | None = None
         for e in self.events:
-            if e.kind == "dose":
+            if e.kind == EventKind.DOSE:
                 break
-            if e.kind == "check" and e.data.get("scale") == "moaas":
+            if e.kind == EventKind.CHECK and e.data.get("scale") == "moaas":
                 total = e.data.get("total")
                 score = int(total) if total is not None else None
         return score
 
     def _record_bp_baseline(self, systolic: float, diastolic: float, source: str) -> None:
         for channel, value in zip(BP_CHANNELS, (systolic, diastolic), strict=True):
-            self.record("baseline", {"channel": channel, "value": float(value), "source": source})
+            self.record(
+                EventKind.BASELINE, {"channel": channel, "value": float(value), "source": source}
+            )
 
     def _apply(self, action: Callable[[Session, float], list[SessionEvent]]) -> None:
         session = self._require_session()

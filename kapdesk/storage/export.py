@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapdesk.domain.clock import iso_utc
+from kapdesk.domain.session import EventKind
 from kapdesk.storage.models import (
     AlarmRow,
     PatientRow,
@@ -39,7 +40,7 @@ def _phases(events: list[SessionEventRow]) -> list[dict[str, Any]]:
     """Phase intervals derived from the phase_entered / phase_ended events."""
     out: list[dict[str, Any]] = []
     for ev in events:
-        if ev.kind == "phase_entered":
+        if ev.kind == EventKind.PHASE_ENTERED:
             out.append(
                 {
                     "phase": ev.phase,
@@ -48,7 +49,7 @@ def _phases(events: list[SessionEventRow]) -> list[dict[str, Any]]:
                     "ended_at": None,
                 }
             )
-        elif ev.kind == "phase_ended" and out and out[-1]["phase"] == ev.phase:
+        elif ev.kind == EventKind.PHASE_ENDED and out and out[-1]["phase"] == ev.phase:
             out[-1]["ended_at"] = _iso(ev.t)
     return out
 

@@ -32,7 +32,7 @@ from kapdesk.config.protocols import protocol_set
 from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
 from kapdesk.domain.event_text import describe
 from kapdesk.domain.music import MusicQueue
-from kapdesk.domain.session import SessionEvent
+from kapdesk.domain.session import EventKind, SessionEvent
 from kapdesk.domain.staff_pin import PinError
 from kapdesk.live.runtime import Runtime
 from kapdesk.ui.common.gui_thread import ThreadInbox
@@ -473,16 +473,22 @@ class MainWindow(QMainWindow):
             )
 
     def _on_event(self, event: SessionEvent) -> None:
-        if event.kind == "phase_ended":  # implied by the next phase_entered
+        if event.kind == EventKind.PHASE_ENDED:  # implied by the next phase_entered
             return
         themes = getattr(self, "themes", None)
-        if themes is not None and event.kind in ("session_started", "session_resumed"):
+        if themes is not None and event.kind in (
+            EventKind.SESSION_STARTED,
+            EventKind.SESSION_RESUMED,
+        ):
             themes.for_session(True)  # the dim, low-glare room theme while a patient is in
-        elif themes is not None and event.kind in ("session_completed", "session_aborted"):
+        elif themes is not None and event.kind in (
+            EventKind.SESSION_COMPLETED,
+            EventKind.SESSION_ABORTED,
+        ):
             themes.for_session(False)
-        if event.kind == "session_started":
+        if event.kind == EventKind.SESSION_STARTED:
             self.start_clean()
-        elif event.kind == "session_completed" and self.demo:
+        elif event.kind == EventKind.SESSION_COMPLETED and self.demo:
             self.session_panel.show_summary()  # the demo's discharge ends on its summary
         stamp = datetime.fromtimestamp(event.t).strftime("%H:%M:%S")  # local, as the clinic reads
         session = self.runtime.controller.session
@@ -496,7 +502,7 @@ class MainWindow(QMainWindow):
             self._unsaved_items.append((item, event, text))
         label = marker_label(event)
         if label:
-            if event.kind == "phase_entered":  # short: the marker text runs up the plot
+            if event.kind == EventKind.PHASE_ENTERED:  # short: the marker text runs up the plot
                 label = str(event.phase or label).replace("_", " ").capitalize()
             self.monitor.plots.add_event_marker(event, label)
 
@@ -533,7 +539,7 @@ class MainWindow(QMainWindow):
         if session is None or session.ended_at is not None:
             self.statusBar().showMessage("No session running: nothing to mark.", 5000)
             return
-        self.runtime.controller.record("marker", {"by": self.runtime.staff})
+        self.runtime.controller.record(EventKind.MARKER, {"by": self.runtime.staff})
         self.statusBar().showMessage("Marker set on the timeline.", 5000)
 
     def confirm_quit_unsaved(self) -> QMessageBox:

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, QVariantAnimation, Signal
 from PySide6.QtMultimedia import QMediaDevices, QMediaPlayer, QtAudio
 
 from kapdesk.domain.music import SILENCE, MusicQueue, Track
-from kapdesk.domain.session import Session, SessionEvent, SessionState
+from kapdesk.domain.session import EventKind, Session, SessionEvent, SessionState
 from kapdesk.ui.common.gui_thread import ThreadInbox
 from kapdesk.ui.common.media import media_player
 
@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 #: The callback the lead connects to ``runtime.controller.record``.
 RecordFn = Callable[[str, dict[str, Any]], object]
 
-TRACK_STARTED = "music_track_started"
-TRACK_STOPPED = "music_track_stopped"
-TRACK_FAILED = "music_track_failed"
+TRACK_STARTED = EventKind.MUSIC_TRACK_STARTED
+TRACK_STOPPED = EventKind.MUSIC_TRACK_STOPPED
+TRACK_FAILED = EventKind.MUSIC_TRACK_FAILED
 #: Queued to the player when another thread ends the session.
 END_OF_SESSION = "end_of_session"
 
@@ -534,11 +534,11 @@ def follow_session(player: SessionMusicPlayer, controller: SessionTimeline) -> N
             player.end_of_session()
         elif not isinstance(item, SessionEvent):
             return
-        elif item.kind == "session_started":
+        elif item.kind == EventKind.SESSION_STARTED:
             player.record_playing("session_started")
-        elif item.kind == "phase_entered" and item.phase is not None:
+        elif item.kind == EventKind.PHASE_ENTERED and item.phase is not None:
             player.on_phase(item.phase)
-        elif item.kind in ("session_completed", "session_aborted"):
+        elif item.kind in (EventKind.SESSION_COMPLETED, EventKind.SESSION_ABORTED):
             player.stop()
 
     inbox: ThreadInbox[SessionEvent | str] = ThreadInbox(on_event, player)

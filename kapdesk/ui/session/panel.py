@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapdesk.domain.schedule import Slot, SlotState
-from kapdesk.domain.session import SessionEvent, SessionState
+from kapdesk.domain.session import EventKind, SessionEvent, SessionState
 from kapdesk.live.runtime import Runtime
 from kapdesk.ui.common import theme
 from kapdesk.ui.common.gui_thread import ThreadInbox
@@ -450,11 +450,11 @@ def marker_label(event: SessionEvent) -> str | None:
     The lead's main window can call this for every event and pass the result to
     ``TrendPlots.add_event_marker``."""
     d = event.data
-    if event.kind == "phase_entered":
+    if event.kind == EventKind.PHASE_ENTERED:
         return str(d.get("label") or event.phase or "")
-    if event.kind == "dose" and d.get("booster"):
+    if event.kind == EventKind.DOSE and d.get("booster"):
         return f"Booster {d.get('number', '')}".strip()
-    if event.kind == "check":
+    if event.kind == EventKind.CHECK:
         if d.get("kind") == "bp":
             return f"BP {d.get('systolic', 0):g}/{d.get('diastolic', 0):g}"
         short = {"moaas": "MOAA/S"}.get(str(d.get("scale")), str(d.get("label", "Check")))

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from sqlalchemy import Engine
 
 from kapdesk.domain.event_text import describe as describe_event
-from kapdesk.domain.session import SessionEvent
+from kapdesk.domain.session import EventKind, SessionEvent
 from kapdesk.live.session_controller import SessionController
 from kapdesk.storage.records import get_stored_session, load_events
 from kapdesk.ui.common import theme
@@ -50,8 +50,11 @@ def summary_html(
         return describe_event(e, protocol)
 
     ev = list(events)
-    started = next((e.t for e in ev if e.kind == "session_started"), None)
-    ended = next((e.t for e in ev if e.kind in ("session_completed", "session_aborted")), None)
+    started = next((e.t for e in ev if e.kind == EventKind.SESSION_STARTED), None)
+    ended = next(
+        (e.t for e in ev if e.kind in (EventKind.SESSION_COMPLETED, EventKind.SESSION_ABORTED)),
+        None,
+    )
     out = [f"<h2>{_e(patient)}</h2><p class='muted'>{_e(protocol)}"]
     if started is not None:
         day = datetime.fromtimestamp(started).strftime("%A %d %B %Y")
@@ -65,7 +68,7 @@ def summary_html(
             out.extend(f"<li>{r}</li>" for r in rows)
             out.append("</ul>")
 
-    checklist = [e for e in ev if e.kind == "checklist"]
+    checklist = [e for e in ev if e.kind == EventKind.CHECKLIST]
     rows = []
     for e in checklist[-1:]:
         rows.append(f"{_t(e.t)} \u2014 {_e(describe(e))}")
@@ -77,13 +80,13 @@ def summary_html(
                     f"{_e(ov['by'])} ({_e(ov['role'])}): \u201c{_e(ov['reason'])}\u201d"
                 )
     section("Before dosing", rows)
-    intention = [e for e in ev if e.kind == "intention"]
+    intention = [e for e in ev if e.kind == EventKind.INTENTION]
     if intention:
         said = _e(intention[-1].data.get("text"))
         out.append(f"<h3>Intention</h3><p class='quote'>\u201c{said}\u201d</p>")
-    doses = [e for e in ev if e.kind == "dose"]
+    doses = [e for e in ev if e.kind == EventKind.DOSE]
     section("Medicine", [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in doses])
-    recorded = [e for e in ev if e.kind == "check"]
+    recorded = [e for e in ev if e.kind == EventKind.CHECK]
     rows = [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in recorded]
     if checks is not None:
         done = len(checks.get("done", ()))
@@ -95,22 +98,23 @@ def summary_html(
     section("Checks", rows)
     mask_rows, on_t, total = [], None, 0.0
     for e in ev:
-        if e.kind == "eye_mask_on":
+        if e.kind == EventKind.EYE_MASK_ON:
             on_t = e.t
-        elif e.kind == "eye_mask_off" and on_t is not None:
+        elif e.kind == EventKind.EYE_MASK_OFF and on_t is not None:
             mask_rows.append(f"{_t(on_t)}\u2013{_t(e.t)} ({_dur(e.t - on_t)})")
             total += e.t - on_t
             on_t = None
-    check_ins = sum(e.kind == "check_in" for e in ev)
+    check_ins = sum(e.kind == EventKind.CHECK_IN for e in ev)
     if check_ins:
         mask_rows.append(f"{check_ins} check-in(s)")
     section("Eye mask", mask_rows)
     section(
-        "Notes", [f"{_t(e.t)} \u2014 {_e(e.data.get('text', ''))}" for e in ev if e.kind == "note"]
+        "Notes",
+        [f"{_t(e.t)} \u2014 {_e(e.data.get('text', ''))}" for e in ev if e.kind == EventKind.NOTE],
     )
-    gaps = [e for e in ev if e.kind == "session_resumed"]
+    gaps = [e for e in ev if e.kind == EventKind.SESSION_RESUMED]
     section("Interruptions", [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in gaps])
-    discharge = [e for e in ev if e.kind == "discharge"]
+    discharge = [e for e in ev if e.kind == EventKind.DISCHARGE]
     rows = []
     for e in discharge[-1:]:
         rows.append(f"{_t(e.t)} \u2014 {_e(describe(e))}")
@@ -129,7 +133,7 @@ def summary_html(
     timeline = [
         f"{_t(e.t)} \u2014 {_e(describe(e))}"
         for e in ev
-        if e.kind not in ("phase_ended", "baseline")
+        if e.kind not in (EventKind.PHASE_ENDED, EventKind.BASELINE)
     ]
     section("Timeline", timeline)
     return "".join(out)
