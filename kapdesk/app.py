@@ -81,17 +81,18 @@ def run_app(args: argparse.Namespace) -> int:
     resumed = False
     if args.demo:
         from kapdesk.demo.mode import resume_demo, start_demo
-    if args.demo and not args.screenshot:
-        from kapdesk.ui.common import theme
-        from kapdesk.ui.session.resume import offer_resume
 
-        theme.apply(app, theme.DARK)  # the prompt comes before the window: theme it too
+        if not args.screenshot:
+            from kapdesk.ui.common import theme
+            from kapdesk.ui.session.resume import offer_resume
 
-        # a demo session killed mid-way is offered like any other: resumed, it carries
-        # on with new emulators and its script where it was
-        resumed = offer_resume(runtime, None, lambda o: resume_demo(runtime, o.stored.id))
-    if args.demo and not resumed:
-        start_demo(runtime)
+            theme.apply(app, theme.DARK)  # the prompt comes before the window: theme it too
+
+            # a demo session killed mid-way is offered like any other: resumed, it
+            # carries on with new emulators and its script where it was
+            resumed = offer_resume(runtime, None, lambda o: resume_demo(runtime, o.stored.id))
+        if not resumed:
+            start_demo(runtime)
     window = build_main_window(app, runtime, demo=args.demo)
     window.show()
     freeze_startup_objects()

@@ -31,8 +31,11 @@ class DemoMode:
         self.script.poll(self.runtime.clock.elapsed())
 
 
-def _script(rt: Runtime) -> DemoScript:
-    return DemoScript(rt.controller, baseline=rt.current_vitals, alarms=rt.alarms)
+def _attach(rt: Runtime) -> DemoMode:
+    """A script on the runtime's session, run by its housekeeping tick."""
+    demo = DemoMode(rt, DemoScript(rt.controller, baseline=rt.current_vitals, alarms=rt.alarms))
+    rt.housekeeping.append(demo.poll)
+    return demo
 
 
 def start_demo(
@@ -45,9 +48,8 @@ def start_demo(
     (no Bluetooth or pty), for the fastest start in tests.
     """
     rt.controller.open(demo_patient(), protocol=DEMO_PROTOCOL)
-    demo = DemoMode(rt, _script(rt))
+    demo = _attach(rt)
     demo.poll()  # starts the session at t=0
-    rt.housekeeping.append(demo.poll)
     patient = emulated_patient(seed)
     if devices == "direct":
         rt.sources.append(EmulatedSource(EmulatedMonitor(patient), rt.hub, rt.clock).start())
@@ -62,8 +64,7 @@ def resume_demo(rt: Runtime, session_id: int, seed: int = 1) -> tuple[DemoMode, 
     process), and the script carrying on from where the session is (steps already done
     are not done again)."""
     event = rt.resume_session(session_id)
-    demo = DemoMode(rt, _script(rt))
+    demo = _attach(rt)
     demo.script.resume_at(rt.clock.elapsed())
-    rt.housekeeping.append(demo.poll)
     rt.sources.append(EmulatedDevices(emulated_patient(seed), rt.devices, rt.clock).start())
     return demo, event

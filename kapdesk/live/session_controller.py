@@ -84,11 +84,13 @@ class SessionController:
         self._lock = threading.Lock()
 
     def add_listener(self, listener: EventListener) -> None:
-        self._listeners.add(listener)
+        with self._lock:  # windows come and go on any thread; copy-on-write needs one writer
+            self._listeners.add(listener)
 
     def remove_listener(self, listener: EventListener) -> None:
         """A window that closes stops listening (no-op if it never did)."""
-        self._listeners.remove(listener)
+        with self._lock:
+            self._listeners.remove(listener)
 
     def uncommitted(self) -> list[SessionEvent]:
         """Events shown on the timeline that the database does not hold yet (a full
