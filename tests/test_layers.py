@@ -64,3 +64,37 @@ def test_importing_the_domain_loads_no_qt_or_sql() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+UI = DOMAIN.parent / "ui"
+#: The layers below the runtime: the UI takes its data and services from the runtime
+#: (``Runtime.clinic``, ``.journal``, ``.patients``, ``.devices``...), so from these it may
+#: name types and constants (for hints and ``isinstance``) but never call a function.
+BELOW_THE_RUNTIME = ("kapdesk.storage", "kapdesk.config", "kapdesk.acquisition", "kapdesk.sim")
+
+
+def test_the_ui_calls_no_loader_or_query_below_the_runtime() -> None:
+    import importlib
+    import inspect
+
+    bad = []
+    for f in sorted(UI.rglob("*.py")):
+        tree = ast.parse(f.read_text(), filename=str(f))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                bad += [
+                    f"{f.name}: import {a.name}"
+                    for a in node.names
+                    if a.name.startswith(BELOW_THE_RUNTIME) or a.name.startswith("sqlalchemy")
+                ]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module.startswith("sqlalchemy"):
+                    bad.append(f"{f.name}: from {node.module} import ...")
+                if not node.module.startswith(BELOW_THE_RUNTIME):
+                    continue
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    obj = getattr(module, alias.name)
+                    if inspect.isfunction(obj) or inspect.ismodule(obj):
+                        bad.append(f"{f.name}: from {node.module} import {alias.name}")
+    assert not bad, "the UI must ask the runtime, not call:\n" + "\n".join(bad)

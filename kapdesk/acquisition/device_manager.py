@@ -9,6 +9,7 @@ back to a device.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -78,6 +79,11 @@ class DeviceManager:
         self._listeners: Listeners[[str, DeviceEntry]] = Listeners("device", log)
         hub.subscribe(self._on_reading)
         hub.subscribe_status(self._on_status)
+
+    @functools.cached_property
+    def catalog(self) -> dict[str, DeviceProfile]:
+        """The device profiles kapdesk ships, by key (read once)."""
+        return {p.key: p for p in load_catalog()}
 
     def add_listener(self, listener: DeviceListener) -> None:
         self._listeners.add(listener)
@@ -247,7 +253,7 @@ class DeviceManager:
         from kapdesk.acquisition.ble.scan import discover, fitting_profiles
         from kapdesk.acquisition.serial_transport import list_serial_ports
 
-        catalog = load_catalog()
+        catalog = list(self.catalog.values())
         serial_keys = tuple(p.key for p in catalog if p.transport == "serial")
         results = [
             ScanResult("serial", str(p.get("device")), str(p.get("description", "")), serial_keys)

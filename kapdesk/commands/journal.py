@@ -18,8 +18,8 @@ from kapdesk.commands.export import write_output
 from kapdesk.domain.access import AccessDenied, Actor
 from kapdesk.domain.staff_pin import PinError, hash_pin
 from kapdesk.storage.database import DatabaseError, open_database, open_database_readonly
-from kapdesk.storage.journal_export import journal_html, journal_markdown
-from kapdesk.storage.journal_store import JournalStore
+from kapdesk.storage.journal.export import journal_html, journal_markdown
+from kapdesk.storage.journal.store import JournalStore
 
 
 def register(sub: Any) -> None:

@@ -6,6 +6,7 @@ monitor with a setting it cannot use; ``kapdesk`` sub-commands print the same me
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from kapdesk.config.journal import (
     load_prompt_sets,
     load_questionnaires,
 )
-from kapdesk.config.music import load_music_library
+from kapdesk.config.music import load_music_library, protocol_phase_cues
 from kapdesk.config.paths import clinic_file, find_protocol, music_config_file, protocols_dir
 from kapdesk.config.protocols import default_protocol, load_protocol
 
@@ -32,8 +33,9 @@ def clinic_file_errors() -> list[ConfigFileError]:
         (clinic_file().parent / "journal" / "prompts", load_prompt_sets),
     ]
     for path in sorted(protocols_dir().glob("*.toml")):
-        checks.append((path, lambda p=path: load_protocol_alarms(p)))
-        checks.append((path, lambda p=path: load_protocol(p)))
+        checks.append((path, functools.partial(load_protocol_alarms, path)))
+        checks.append((path, functools.partial(load_protocol, path)))
+        checks.append((path, functools.partial(protocol_phase_cues, path.stem)))
     errors: list[ConfigFileError] = []
     seen: set[str] = set()
     for path, load in checks:

@@ -19,7 +19,7 @@ from kapdesk.config.paths import clinic_file, prompts_dir, questionnaires_dir
 from kapdesk.domain import config_errors as cf
 from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.config_errors import ConfigError, locate
-from kapdesk.domain.questionnaires import INSTRUMENTS, Band, Instrument
+from kapdesk.domain.questionnaires import INSTRUMENTS, Instrument
 
 
 @dataclass(frozen=True)
@@ -134,19 +134,22 @@ def load_questionnaire(path: Path) -> QuestionnaireForm:
     if not isinstance(items, list) or len(items) != inst.items:
         raise f.fail("items", f"{inst.name} has exactly {inst.items} items")
     texts = tuple(f.text(it, f"items[{i}]", "text") for i, it in enumerate(items))
-    options = tuple(
+    given_options = [
         (o.get("value"), f.text(o, f"options[{i}]", "label"))
         for i, o in enumerate(data.get("options", []))
         if isinstance(o, dict)
-    )
-    if [v for v, _ in options] != list(range(inst.min_answer, inst.max_answer + 1)):
+    ]
+    if [v for v, _ in given_options] != list(range(inst.min_answer, inst.max_answer + 1)):
         raise f.fail("options", f"values must be {inst.min_answer}..{inst.max_answer} in order")
-    bands = tuple(
-        Band(b.get("low"), b.get("high"), b.get("label"))
+    options = tuple(  # the values were checked to be exactly min..max just above
+        (inst.min_answer + i, label) for i, (_, label) in enumerate(given_options)
+    )
+    bands = [
+        (b.get("low"), b.get("high"), b.get("label"))
         for b in data.get("bands", [])
         if isinstance(b, dict)
-    )
-    if bands != inst.bands:
+    ]
+    if bands != [(b.low, b.high, b.label) for b in inst.bands]:
         raise f.fail(
             "bands",
             f"must be the published {inst.name} bands "

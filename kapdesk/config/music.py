@@ -18,7 +18,7 @@ from kapdesk.config.files import error_at, read_clinic_toml
 from kapdesk.config.paths import music_config_file, protocols_dir
 from kapdesk.domain import config_errors as cf
 from kapdesk.domain import setting_ranges as ranges
-from kapdesk.domain.config_errors import ConfigError
+from kapdesk.domain.config_errors import ConfigError, locate
 from kapdesk.domain.music import DEFAULT_PHASE_CUES, Playlist, Track
 
 #: File types QtMultimedia's FFmpeg backend decodes that clinics are likely to have.
@@ -212,7 +212,8 @@ def protocol_phase_cues(protocol: str) -> dict[str, str]:
     """A protocol's own ``[music.phases]`` (phase -> cue), if its file has one."""
     path = protocols_dir() / f"{protocol}.toml"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (FileNotFoundError, tomllib.TOMLDecodeError):
         return {}  # the protocol loader reports bad protocol files; music just keeps defaults
     music = data.get("music", {})
@@ -221,4 +222,4 @@ def protocol_phase_cues(protocol: str) -> dict[str, str]:
     try:
         return _str_table(music.get("phases", {}), "music.phases")
     except ConfigError as e:
-        raise ConfigFileError(path, e.where, e.problem) from None
+        raise ConfigFileError(path, e.where, e.problem, locate(text, e.where)) from None

@@ -21,7 +21,7 @@ from kapdesk.domain.journal import CheckIn
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.session import Session
 from kapdesk.domain.staff_pin import DEMO_PIN, hash_pin
-from kapdesk.storage.journal_store import JournalStore, store_for
+from kapdesk.storage.journal.store import JournalStore
 from kapdesk.storage.models import SessionEventRow
 from kapdesk.storage.records import add_patient, add_session, save_session_state
 
@@ -103,10 +103,11 @@ def create_demo_session(engine: Engine, started_at: float | None = None) -> tupl
         return write(s)
 
 
-def create_demo_journal(source: Any, patient_id: int, session_id: int | None) -> DemoJournal:
-    """The done-means scenario for ``patient_id`` after ``session_id``; ``source`` is a
-    ``Runtime``, an ``Engine`` or a ``JournalStore``. Sets the demo PIN if none is set."""
-    store = store_for(source)
+def create_demo_journal(
+    store: JournalStore, patient_id: int, session_id: int | None
+) -> DemoJournal:
+    """The done-means scenario for ``patient_id`` after ``session_id``, written through
+    ``store`` (the app's ``Runtime.journal``). Sets the demo PIN if none is set."""
     if store.staff_pin_hash() is None:
         store.set_staff_pin_hash(hash_pin(DEMO_PIN))
     patient = Actor.patient(patient_id)

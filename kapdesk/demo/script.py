@@ -6,6 +6,7 @@ would, so a newcomer sees the whole arc; at ``--speed`` N it runs N times faster
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,7 +104,7 @@ class DemoScript:
         while self.done < len(self.steps) and self.steps[self.done][0] <= elapsed:
             step = self.steps[self.done][1]
             self.done += 1
-            self._safely(step, lambda step=step: self._do(step))
+            self._safely(step, functools.partial(self._do, step))
         if self.done >= 1:  # the session has started
             self._safely("checks", self._due_checks)
             self._safely("alarms", self._acknowledge_old_alarms)

@@ -122,11 +122,6 @@ def iso_utc(epoch_seconds: float) -> str:
     )
 
 
-def local_hms(epoch_seconds: float) -> str:
-    """HH:MM:SS in the workstation's local time, as the GUI shows times."""
-    return datetime.fromtimestamp(epoch_seconds).strftime("%H:%M:%S")
-
-
 def parse_iso_utc(text: str) -> float:
     """Epoch seconds from an ISO 8601 time; a time without zone is taken as UTC."""
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))

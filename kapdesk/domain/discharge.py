@@ -14,6 +14,7 @@ from typing import Any
 
 from kapdesk.domain import config_errors as cf
 from kapdesk.domain import setting_ranges as ranges
+from kapdesk.domain import time_text
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.checklist import ChecklistError, Override, StaffRole
 from kapdesk.domain.config_errors import ConfigError
@@ -144,7 +145,7 @@ def assess(
         out.append(Criterion("observation", "Minimum observation", True, "no dose recorded"))
     else:
         met = observed_s >= criteria.min_observation_s
-        detail = f"{observed_s / 60:.0f} min since the dose (minimum {need_min:g} min)"
+        detail = f"{time_text.minutes(observed_s)} since the dose (minimum {need_min:g} min)"
         out.append(Criterion("observation", "Minimum observation", met, detail))
     if criteria.ride_home_required:
         out.append(

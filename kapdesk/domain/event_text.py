@@ -1,12 +1,14 @@
-"""One sentence per timeline event, as a clinician would write it: the main window's
-timeline, the session summary and the plot markers all read events through here, so no
-screen shows a raw id ("nibp_diastolic", "phase_change", a bare "Check")."""
+"""Every way an event is put into words, in one place: ``describe`` writes the sentence a
+clinician reads on the timeline and in the session summary, ``marker_label`` the short
+label of a plot marker, ``for_patient`` the line a patient may see beside a journal
+entry. No screen shows a raw id ("nibp_diastolic", "phase_change", a bare "Check")."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from kapdesk.domain import time_text
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.domain.dosing import route_phrase
 from kapdesk.domain.session import EventKind, SessionEvent
@@ -35,11 +37,6 @@ def channel_name(channel: Any) -> str:
 def channel_unit(channel: Any) -> str:
     c = CHANNELS.get(str(channel))
     return c.display_unit if c else ""
-
-
-def _dur(seconds: float) -> str:
-    m = round(seconds / 60)
-    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
 
 
 def _num(value: Any) -> str:
@@ -110,7 +107,9 @@ def describe(event: SessionEvent, protocol_name: str = "") -> str:
             return "Eye mask off"
         case EventKind.SESSION_RESUMED:
             gap = d.get("gap_s")
-            return "Resumed after a restart" + (f" (gap {_dur(gap)})" if gap is not None else "")
+            return "Resumed after a restart" + (
+                f" (gap {time_text.duration(gap)})" if gap is not None else ""
+            )
         case EventKind.DEVICE_CONNECTED:
             return f"Monitor connected: {d.get('name', '?')}"
         case EventKind.DEVICE_DISCONNECTED:
@@ -144,3 +143,67 @@ def describe(event: SessionEvent, protocol_name: str = "") -> str:
             return f"{verb}: \u201c{title}\u201d" + (f" ({detail})" if detail else "")
         case _:
             return _words(event.kind).capitalize()
+
+
+#: Plot-marker labels for events that need no detail (other kinds get no marker).
+MARKER_LABELS: dict[str, str] = {
+    EventKind.CHECKLIST: "Checklist",
+    EventKind.INTENTION: "Intention",
+    EventKind.DOSE: "Dose",
+    EventKind.EYE_MASK_ON: "Mask on",
+    EventKind.EYE_MASK_OFF: "Mask off",
+    EventKind.CHECK_IN: "Check-in",
+    EventKind.NOTE: "Note",
+    EventKind.DISCHARGE: "Discharge",
+    EventKind.SESSION_RESUMED: "Resumed",
+    EventKind.MARKER: "Marker",
+}
+
+
+def marker_label(event: SessionEvent) -> str | None:
+    """The label of a plot marker for ``event`` (None: no marker, e.g. phase_ended)."""
+    d = event.data
+    if event.kind == EventKind.PHASE_ENTERED:
+        return str(d.get("label") or event.phase or "")
+    if event.kind == EventKind.DOSE and d.get("booster"):
+        return f"Booster {d.get('number', '')}".strip()
+    if event.kind == EventKind.CHECK:
+        if d.get("kind") == "bp":
+            return f"BP {d.get('systolic', 0):g}/{d.get('diastolic', 0):g}"
+        short = {"moaas": "MOAA/S"}.get(str(d.get("scale")), str(d.get("label", "Check")))
+        return f"{short} {d.get('total')}"
+    return MARKER_LABELS.get(event.kind)
+
+
+def for_patient(event: SessionEvent) -> str | None:
+    """The line a patient may see for ``event`` beside their journal, or None: an
+    allow-list, so doses (lot numbers), baselines, alarms and staff notes never show."""
+    data: Mapping[str, Any] = event.data
+    match event.kind:
+        case EventKind.SESSION_STARTED:
+            return "Session began"
+        case EventKind.PHASE_ENTERED:
+            return str(data.get("label") or "New phase")
+        case EventKind.INTENTION:
+            return f"Your intention: \u201c{data.get('text', '')}\u201d"
+        case EventKind.EYE_MASK_ON:
+            return "Eye mask on"
+        case EventKind.EYE_MASK_OFF:
+            return "Eye mask off"
+        case EventKind.MUSIC_TRACK_STARTED:
+            title = data.get("title") or "a track"
+            artist = data.get("artist")
+            return f"Music: {title}" + (f" \u2014 {artist}" if artist else "")
+        case EventKind.MUSIC_TRACK_STOPPED:
+            return None  # the next track or the mask coming off says enough
+        case EventKind.CHECK_IN | EventKind.CHECK | "checkin":
+            note = data.get("for_patient_text") or data.get("text")
+            return f"Check-in: {note}" if data.get("for_patient") and note else "Check-in"
+        case EventKind.NOTE:
+            if data.get("for_patient") and data.get("text"):
+                return f"Note: {data['text']}"
+            return None
+        case EventKind.SESSION_COMPLETED:
+            return "Session ended"
+        case _:
+            return None

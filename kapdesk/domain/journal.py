@@ -17,7 +17,8 @@ from enum import Enum
 from typing import Any
 
 from kapdesk.domain.access import Actor, can_read_entry_text, can_see_entry_exists
-from kapdesk.domain.session import EventKind
+from kapdesk.domain.event_text import for_patient
+from kapdesk.domain.session import SessionEvent
 
 MAX_TAGS = 12
 MAX_TAG_LENGTH = 40
@@ -204,7 +205,7 @@ def patient_timeline(events: Sequence[Mapping[str, Any]]) -> list[TimelineItem]:
         kind = str(ev.get("kind", ""))
         data = ev.get("data") or {}
         t = float(ev.get("t", 0.0))
-        text = _patient_text(kind, data)
+        text = for_patient(SessionEvent(t, kind, None, data))
         if text is not None:
             out.append(TimelineItem(t, kind, text))
     return out
@@ -217,34 +218,3 @@ def session_intention(events: Sequence[Mapping[str, Any]]) -> str | None:
             if isinstance(text, str) and text.strip():
                 return text.strip()
     return None
-
-
-def _patient_text(kind: str, data: Mapping[str, Any]) -> str | None:
-    match kind:
-        case EventKind.SESSION_STARTED:
-            return "Session began"
-        case EventKind.PHASE_ENTERED:
-            return str(data.get("label") or "New phase")
-        case EventKind.INTENTION:
-            return f"Your intention: \u201c{data.get('text', '')}\u201d"
-        case EventKind.EYE_MASK_ON:
-            return "Eye mask on"
-        case EventKind.EYE_MASK_OFF:
-            return "Eye mask off"
-        case EventKind.MUSIC_TRACK_STARTED:
-            title = data.get("title") or "a track"
-            artist = data.get("artist")
-            return f"Music: {title}" + (f" \u2014 {artist}" if artist else "")
-        case EventKind.MUSIC_TRACK_STOPPED:
-            return None  # the next track or the mask coming off says enough
-        case EventKind.CHECK_IN | EventKind.CHECK | "checkin":
-            note = data.get("for_patient_text") or data.get("text")
-            return f"Check-in: {note}" if data.get("for_patient") and note else "Check-in"
-        case EventKind.NOTE:
-            if data.get("for_patient") and data.get("text"):
-                return f"Note: {data['text']}"
-            return None
-        case EventKind.SESSION_COMPLETED:
-            return "Session ended"
-        case _:
-            return None

@@ -36,6 +36,7 @@ from kapdesk.domain.session import Phase
 TOP_LEVEL = {
     "protocol", "alarms", "session", "phases", "dosing", "monitoring", "checks",
     "checklist", "discharge",
+    "music",  # [music.phases]: read and checked by the music library (config/music.py)
 }  # fmt: skip
 
 

@@ -2,7 +2,9 @@
 
 hub -> (recorder, trend store[, alarm service]); sources publish into the hub; the session
 controller records the timeline. The GUI and the tests both start from here, so they run
-the same wiring.
+the same wiring. The screens take everything they show from here, as typed objects: the
+controller, the alarm service, the trends, the devices, the patients, the journal, the
+clinic's files and the record of past sessions; no screen opens a file or a database.
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine
 
-from kapdesk.acquisition.catalog import load_catalog
 from kapdesk.acquisition.device_manager import DeviceEntry, DeviceManager
 from kapdesk.acquisition.ingest import IngestHub
 from kapdesk.config.alarms import load_clinic_settings, load_protocol_alarms
+from kapdesk.config.clinic import ClinicConfig
 from kapdesk.config.errors import ConfigFileError
 from kapdesk.config.paths import find_protocol
-from kapdesk.config.protocols import protocol_set
 from kapdesk.domain.alarms import (
     DEFAULT_EXPECTED_SOURCES,
     DEFAULT_SOURCE_GRACE_S,
@@ -36,8 +38,15 @@ from kapdesk.domain.session import EventKind, SessionEvent, SessionState
 from kapdesk.live.alarm_service import AlarmService
 from kapdesk.live.session_controller import SessionController
 from kapdesk.live.trend_store import TrendStore
+from kapdesk.storage.journal.store import JournalStore
+from kapdesk.storage.patients import PatientDirectory
 from kapdesk.storage.recorder import Recorder
-from kapdesk.storage.records import load_alarm_transitions
+from kapdesk.storage.records import (
+    StoredSession,
+    get_stored_session,
+    load_alarm_transitions,
+    load_events,
+)
 from kapdesk.storage.rescue import import_rescued
 
 log = logging.getLogger(__name__)
@@ -65,6 +74,21 @@ class Runtime:
     sources: list[Source] = field(default_factory=list)
     #: rescue files (and their row counts) imported at start (see storage.rescue)
     rescued_imported: list[tuple[Path, int]] = field(default_factory=list)
+    #: the clinic's files (protocols, music, journal settings, sounds), each read once
+    clinic: ClinicConfig = field(default_factory=ClinicConfig)
+
+    @cached_property
+    def journal(self) -> JournalStore:
+        """The journal, written by the recorder's writer and stamped by the session clock."""
+        return JournalStore(self.engine, self.recorder, self.clock.now)
+
+    @cached_property
+    def patients(self) -> PatientDirectory:
+        return PatientDirectory(self.recorder)
+
+    def past_session(self, session_id: int) -> tuple[StoredSession, list[SessionEvent]]:
+        """A stored session and its timeline, oldest event first."""
+        return get_stored_session(self.engine, session_id), load_events(self.engine, session_id)
 
     @classmethod
     def build(
@@ -159,7 +183,7 @@ class Runtime:
         and their grace; a protocol file that cannot be read leaves the defaults, never
         no check at all."""
         try:
-            p = protocol_set(protocol).protocol
+            p = self.clinic.protocol(protocol).protocol
         except (ConfigFileError, ValueError) as exc:
             log.warning("expected sources are the defaults: %s", exc)
             return DEFAULT_EXPECTED_SOURCES, DEFAULT_SOURCE_GRACE_S
@@ -195,7 +219,7 @@ class Runtime:
         staff took off, not demo emulators); the names connected. A monitor that cannot
         be found raises its own technical alarm through its transport; a profile no
         longer in the catalog is recorded as not reconnected."""
-        catalog = {p.key: p for p in load_catalog()}
+        catalog = self.devices.catalog
         present = {e.name for e in self.devices.entries()}
         done: list[str] = []
         for data in session_devices(self.controller.events).values():

@@ -19,6 +19,7 @@ from typing import Any
 
 from kapdesk.config.paths import protocols_dir
 from kapdesk.config.protocols import ProtocolSet, protocol_set
+from kapdesk.domain import timeline
 from kapdesk.domain.checklist import ChecklistError, ChecklistOutcome, GateAnswer, Override
 from kapdesk.domain.checklist import evaluate as evaluate_checklist
 from kapdesk.domain.clock import ResumePoint, SessionClock, resume_point
@@ -60,7 +61,6 @@ log = logging.getLogger(__name__)
 
 EventListener = Callable[[SessionEvent], None]
 COMMIT_WAIT_S = 1.0
-BP_CHANNELS = ("nibp_systolic", "nibp_diastolic")
 
 
 class DischargeNotReadyError(RuntimeError):
@@ -136,13 +136,8 @@ class SessionController:
         return self._resume_point(stored, events)
 
     def _resume_point(self, stored: StoredSession, events: list[SessionEvent]) -> ResumePoint:
-        segments = [
-            (ev.t, ev.data)
-            for ev in events
-            if ev.kind in (EventKind.SESSION_STARTED, EventKind.SESSION_RESUMED)
-        ]
         return resume_point(
-            segments,
+            timeline.clock_segments(events),
             stored.last_recorded_at,
             self.clock.wall_now(),
             stored.clock_speed,
@@ -201,9 +196,9 @@ class SessionController:
 
     def start(self) -> None:
         def start(session: Session, t: float) -> list[SessionEvent]:
-            events = session.start(t)
-            events[0].data.update(self.clock_data())  # session_started
-            return events
+            started, *rest = session.start(t)
+            started = dataclasses.replace(started, data={**started.data, **self.clock_data()})
+            return [started, *rest]
 
         self._apply(start)
 
@@ -300,7 +295,9 @@ class SessionController:
         asks "Record 60 mg ...?" only about a dose that would be accepted); raises with
         the reason it would be refused."""
         protocol = self._require_protocol()
-        weight = weight_kg if weight_kg is not None else (self.patient and self.patient.weight_kg)
+        weight = weight_kg
+        if weight is None and self.patient is not None:
+            weight = self.patient.weight_kg
         if weight is None:
             raise DoseEntryError("enter the body weight (the patient record has none)")
         number = len(self.doses) + 1
@@ -355,7 +352,7 @@ class SessionController:
             score = scale.score(answers or {})
             data |= score.to_dict()
             if scale.id == "moaas":
-                pre = self._pre_dose_moaas()
+                pre = timeline.pre_dose_moaas(self.events)
                 data["sedated"] = self.dose_t is not None and is_sedated(pre, score.total)
                 data["pre_dose_score"] = pre
         if note.strip():
@@ -423,13 +420,12 @@ class SessionController:
 
     @property
     def doses(self) -> list[SessionEvent]:
-        return [e for e in self.events if e.kind == EventKind.DOSE]
+        return timeline.doses(self.events)
 
     @property
     def dose_t(self) -> float | None:
         """When the first dose was given: the schedule and observation count from it."""
-        doses = self.doses
-        return doses[0].t if doses else None
+        return timeline.first_dose_t(self.events)
 
     @property
     def eye_mask_on(self) -> bool:
@@ -438,64 +434,27 @@ class SessionController:
     @property
     def mask_on_t(self) -> float | None:
         """When the eye mask went on, if it is on now."""
-        for e in reversed(self.events):
-            if e.kind == EventKind.EYE_MASK_ON:
-                return e.t
-            if e.kind == EventKind.EYE_MASK_OFF:
-                return None
-        return None
+        return timeline.mask_on_since(self.events)
 
     @property
     def checklist_outcome(self) -> Mapping[str, Any] | None:
         """The last recorded checklist (its ``cleared``, ``blocking``, ``items``...)."""
-        for e in reversed(self.events):
-            if e.kind == EventKind.CHECKLIST:
-                return e.data
-        return None
+        return timeline.last_checklist(self.events)
 
     @property
     def intention(self) -> str | None:
-        for e in reversed(self.events):
-            if e.kind == EventKind.INTENTION:
-                return str(e.data.get("text", ""))
-        return None
+        return timeline.intention(self.events)
 
     def check_results(self) -> list[CheckResult]:
-        out = []
-        bp_checks = (
-            [c.id for c in self.protocol.checks if c.kind is CheckKind.BP] if self.protocol else []
-        )
-        for e in self.events:
-            d = e.data
-            if e.kind == EventKind.CHECKLIST and "bp" in d:
-                bp = d["bp"]
-                out += [CheckResult(c, e.t, bp["systolic"], bp["diastolic"]) for c in bp_checks]
-            if e.kind != EventKind.CHECK:
-                continue
-            out.append(
-                CheckResult(
-                    str(d.get("check")),
-                    e.t,
-                    systolic=d.get("systolic"),
-                    diastolic=d.get("diastolic"),
-                    score=d.get("total"),
-                )
-            )
-        return out
+        checks = self.protocol.checks if self.protocol else ()
+        return timeline.check_results(self.events, [c.id for c in checks if c.kind is CheckKind.BP])
 
     def baseline_vitals(self) -> dict[str, float]:
         """Pre-dose values: recorded baselines, else the patient record's."""
-        out = dict(self.patient.baseline) if self.patient else {}
-        for e in self.events:
-            if e.kind == EventKind.BASELINE and "channel" in e.data:
-                out[str(e.data["channel"])] = float(e.data["value"])
-        return out
+        return timeline.baseline_vitals(self.events, self.patient.baseline if self.patient else {})
 
     def pre_dose_bp(self) -> tuple[float, float] | None:
-        b = self.baseline_vitals()
-        if all(ch in b for ch in BP_CHANNELS):
-            return b["nibp_systolic"], b["nibp_diastolic"]
-        return None
+        return timeline.pre_dose_bp(self.baseline_vitals())
 
     def schedule(self, now: float | None = None) -> SchedulePlan:
         """Every scheduled check's slots and their state at ``now`` (default: the clock)."""
@@ -542,7 +501,7 @@ class SessionController:
             return None
         if self.session is not None and self.session.ended_at is not None:
             return None  # discharged: nothing prompts any more
-        last = max((e.t for e in self.events if e.kind == EventKind.CHECK_IN), default=None)
+        last = timeline.last_check_in_t(self.events)
         return check_in_due_at(mask, last, self.protocol.eye_mask_check_in_min * 60)
 
     def observed_s(self, now: float | None = None) -> float | None:
@@ -568,19 +527,8 @@ class SessionController:
             raise RuntimeError("this session has no protocol file; open it with a protocol id")
         return self.protocol
 
-    def _pre_dose_moaas(self) -> int | None:
-        """The last MOAA/S recorded before the first dose (by timeline order)."""
-        score: int | None = None
-        for e in self.events:
-            if e.kind == EventKind.DOSE:
-                break
-            if e.kind == EventKind.CHECK and e.data.get("scale") == "moaas":
-                total = e.data.get("total")
-                score = int(total) if total is not None else None
-        return score
-
     def _record_bp_baseline(self, systolic: float, diastolic: float, source: str) -> None:
-        for channel, value in zip(BP_CHANNELS, (systolic, diastolic), strict=True):
+        for channel, value in zip(timeline.BP_CHANNELS, (systolic, diastolic), strict=True):
             self.record(
                 EventKind.BASELINE, {"channel": channel, "value": float(value), "source": source}
             )

@@ -65,8 +65,8 @@ class Recorder:
         self,
         engine: Engine,
         flush_interval: float = 0.25,
-        on_failure: Callable[[str], None] | None = None,
-        on_recovered: Callable[[], None] | None = None,
+        on_failure: Callable[[str], object] | None = None,
+        on_recovered: Callable[[], object] | None = None,
     ) -> None:
         self.engine = engine
         self.flush_interval = flush_interval

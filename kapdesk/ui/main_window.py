@@ -4,7 +4,7 @@ the alarm lists. The monitor can be detached to a second screen or shown full sc
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -26,49 +25,35 @@ from PySide6.QtWidgets import (
 )
 
 from kapdesk import __version__
-from kapdesk.config.music import load_music_library
-from kapdesk.config.paths import resources_dir
-from kapdesk.config.protocols import protocol_set
+from kapdesk.config.errors import ConfigFileError
+from kapdesk.domain import time_text
 from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
-from kapdesk.domain.event_text import describe
+from kapdesk.domain.event_text import describe, marker_label
 from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import EventKind, SessionEvent
 from kapdesk.domain.staff_pin import PinError
 from kapdesk.live.runtime import Runtime
 from kapdesk.ui.common.gui_thread import ThreadInbox
 from kapdesk.ui.common.screen_fit import fit_to_screen
-from kapdesk.ui.common.theme import DARK, Theme, ThemeSwitcher, set_role
+from kapdesk.ui.common.theme import DARK, Theme, ThemeSwitcher, set_role, styled_label
 from kapdesk.ui.devices.panel import DevicesPanel
 from kapdesk.ui.journal.patient_mode import NoStaffPinError, PatientJournalWindow
 from kapdesk.ui.journal.review import JournalReviewWindow
 from kapdesk.ui.journal.safety_flags import SafetyFlagBar
-from kapdesk.ui.journal.widgets import SetPinDialog, store_from
+from kapdesk.ui.journal.widgets import SetPinDialog
 from kapdesk.ui.monitor.alarm_sound import AlarmSounder
 from kapdesk.ui.monitor.alarm_views import AlarmList, AlarmLog
 from kapdesk.ui.monitor.limits_dialog import LimitsDialog
 from kapdesk.ui.monitor.view import MonitorView
 from kapdesk.ui.music.panel import MusicPanel
 from kapdesk.ui.music.player import SessionMusicPlayer, follow_session
-from kapdesk.ui.session.panel import SessionPanel, marker_label
+from kapdesk.ui.session.panel import SessionPanel
 
 log = logging.getLogger(__name__)
 
 FRAME_MS = 25  # 40 frames/s: the GUI pulls whatever arrived since the last frame
 #: After a timeline line whose event is not yet in the database (a full disk).
 UNSAVED_MARK = "   \u26a0 not saved yet"
-
-
-def hms(seconds: float) -> str:
-    s = max(0, int(seconds))
-    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def protocol_title(protocol_id: str) -> str:
-    """The protocol's name as its file spells it ("Intramuscular ketamine"), not its id."""
-    try:
-        return protocol_set(protocol_id).protocol.name
-    except (OSError, ValueError):
-        return protocol_id
 
 
 #: One key each for what staff do most, as VitalRecorder's event hot-keys: F-keys, so
@@ -102,13 +87,14 @@ class MainWindow(QMainWindow):
         self.quit_box: QMessageBox | None = None
         self.setWindowTitle(f"kapdesk {__version__}" + (" \u2014 demo" if demo else ""))
         fit_to_screen(self, 1440, 900)
-        central = QWidget(objectName="central")
+        central = QWidget()
+        central.setObjectName("central")
         self.setCentralWidget(central)
         root = QVBoxLayout(central)
         root.setContentsMargins(14, 12, 14, 10)
         root.setSpacing(10)
         root.addWidget(self._header(demo))
-        self.safety_flags = SafetyFlagBar(store_from(runtime), runtime.staff)
+        self.safety_flags = SafetyFlagBar(runtime.journal, runtime.staff)
         root.addWidget(self.safety_flags)
 
         self.monitor = MonitorView(runtime, theme)
@@ -157,7 +143,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.alarm_log, "Alarm log")
         root.addWidget(self.tabs)
 
-        self.sounder = AlarmSounder(resources_dir() / "sounds", parent=self)
+        self.sounder = AlarmSounder(runtime.clinic.sounds_dir, parent=self)
         self.sounder.availability_changed.connect(self._audio_availability)
         self._audio_availability(self.sounder.available)
 
@@ -202,15 +188,25 @@ class MainWindow(QMainWindow):
     def _music_player(self) -> SessionMusicPlayer:
         """Playlists per phase from resources/music.toml; music follows the session's phases
         and every track start and stop lands on its timeline."""
-        library = load_music_library(protocol=self.runtime.protocol)
+        clinic = self.runtime.clinic
+        library = clinic.music(None)  # the clinic's phase map until a session says its own
         for problem in library.problems:  # a missing file never stops a session
             log.warning("music: %s", problem)
         queue = MusicQueue(library.playlists, library.phase_cues, loop=library.loop)
         player = SessionMusicPlayer(
             queue, fade_ms=int(library.fade_s * 1000), volume=library.volume, parent=self
         )
-        follow_session(player, self.runtime.controller)
+        follow_session(player, self.runtime.controller, self._phase_music)
         return player
+
+    def _phase_music(self, protocol: str) -> Mapping[str, str]:
+        """The session's protocol's phase -> playlist map; the clinic's when the protocol's
+        ``[music.phases]`` cannot be used (start-up has already named the file and field)."""
+        try:
+            return self.runtime.clinic.music(protocol).phase_cues
+        except ConfigFileError as e:
+            log.warning("music: %s", e)
+            return self.runtime.clinic.music(None).phase_cues
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -234,16 +230,17 @@ class MainWindow(QMainWindow):
     def _header(self, demo: bool) -> QFrame:
         """Who, which phase, how long: three stacked pairs (name over protocol, phase over
         its timer, session clock over the demo badge), so nothing is cut on a laptop."""
-        header = QFrame(objectName="panel")
+        header = QFrame()
+        header.setObjectName("panel")
         hl = QHBoxLayout(header)
         hl.setContentsMargins(16, 6, 16, 6)
-        self.patient_label = QLabel("No session", objectName="heading")
-        self.protocol_label = QLabel("", objectName="muted")
-        self.phase_label = QLabel("", objectName="heading")
-        self.phase_timer = QLabel("", objectName="muted")
-        self.session_timer = QLabel("", objectName="heading")
+        self.patient_label = styled_label("No session", "heading")
+        self.protocol_label = styled_label("", "muted")
+        self.phase_label = styled_label("", "heading")
+        self.phase_timer = styled_label("", "muted")
+        self.session_timer = styled_label("", "heading")
         set_role(self.session_timer, "mono")
-        self.badge = QLabel(objectName="badge")
+        self.badge = styled_label("", "badge")
         self.badge.setVisible(demo)
         speed = self.runtime.clock.speed
         self.badge.setText("DEMO" + (f" \u00d7{speed:g}" if speed != 1 else ""))
@@ -256,7 +253,7 @@ class MainWindow(QMainWindow):
         phase.addWidget(self.phase_label, 0, Qt.AlignmentFlag.AlignHCenter)
         phase.addWidget(self.phase_timer, 0, Qt.AlignmentFlag.AlignHCenter)
         clock = QHBoxLayout()
-        clock.addWidget(QLabel("Session", objectName="muted"))
+        clock.addWidget(styled_label("Session", "muted"))
         clock.addWidget(self.session_timer)
         when = QVBoxLayout()
         when.setSpacing(0)
@@ -324,10 +321,10 @@ class MainWindow(QMainWindow):
         self.patient_label.setText(patient.display_name)
         if self.protocol_label.property("protocol") != session.protocol:
             self.protocol_label.setProperty("protocol", session.protocol)
-            self.protocol_label.setText(protocol_title(session.protocol))
+            self.protocol_label.setText(self.runtime.clinic.protocol_name(session.protocol))
         if session.started_at is not None:
             end = session.ended_at if session.ended_at is not None else now
-            self.session_timer.setText(hms(end - session.started_at))
+            self.session_timer.setText(time_text.elapsed(end - session.started_at))
         phase = session.phase
         if session.ended_at is not None:  # discharged: no phase clock keeps counting
             done = session.state.value == "completed"
@@ -336,9 +333,9 @@ class MainWindow(QMainWindow):
         elif phase is not None and session.phase_started_at is not None:
             self.phase_label.setText(phase.label)
             nxt = session.next_phase
-            elapsed = hms(now - session.phase_started_at)
+            elapsed = time_text.elapsed(now - session.phase_started_at)
             self.phase_timer.setText(
-                f"{elapsed} of ~{hms(phase.expected_s)}"
+                f"{elapsed} of ~{time_text.elapsed(phase.expected_s)}"
                 + (f" \u00b7 next: {nxt.label}" if nxt else "")
             )
 
@@ -381,7 +378,7 @@ class MainWindow(QMainWindow):
         if self.patient_mode is not None:
             self.patient_mode.showFullScreen()
             return
-        store = store_from(self.runtime)
+        store = self.runtime.journal
         if not self.demo and store.staff_pin_hash() is None:
             self.pin_setup = SetPinDialog(store, self)
             self.pin_setup.accepted.connect(self.open_patient_journal)
@@ -391,7 +388,9 @@ class MainWindow(QMainWindow):
             self.pin_setup.open()
             return
         try:
-            win = PatientJournalWindow(self.runtime, patient.id, demo=self.demo)
+            win = PatientJournalWindow(
+                store, patient.id, demo=self.demo, clinic=self.runtime.clinic
+            )
         except (NoStaffPinError, PinError, OSError) as e:
             self.tell(f"Patient mode could not open: {e}")
             return
@@ -428,7 +427,7 @@ class MainWindow(QMainWindow):
         self.last_message = box
 
     def open_journal_review(self) -> None:
-        win = JournalReviewWindow(self.runtime, self.runtime.staff)
+        win = JournalReviewWindow(self.runtime.journal, self.runtime.staff)
         self.journal_windows.append(win)
         win.show()
 
@@ -490,9 +489,9 @@ class MainWindow(QMainWindow):
             self.start_clean()
         elif event.kind == EventKind.SESSION_COMPLETED and self.demo:
             self.session_panel.show_summary()  # the demo's discharge ends on its summary
-        stamp = datetime.fromtimestamp(event.t).strftime("%H:%M:%S")  # local, as the clinic reads
+        stamp = time_text.clock_time_s(event.t)  # local, as the clinic reads
         session = self.runtime.controller.session
-        protocol = protocol_title(session.protocol) if session is not None else ""
+        protocol = "" if session is None else self.runtime.clinic.protocol_name(session.protocol)
         text = f"{stamp}   {describe(event, protocol)}"
         self.timeline.insertItem(0, text)
         if any(ev is event for ev in self.runtime.controller.uncommitted()):

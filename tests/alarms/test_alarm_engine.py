@@ -19,6 +19,7 @@ from alarm_test_support import (
     settings,
 )
 
+from kapdesk.domain import time_text
 from kapdesk.domain.alarms import (
     AlarmEngine,
     AlarmKind,
@@ -29,7 +30,6 @@ from kapdesk.domain.alarms import (
     Priority,
     TransitionKind,
 )
-from kapdesk.domain.clock import local_hms
 from kapdesk.domain.readings import INVALID, SENSOR_OFF
 
 RAISED, CLEARED, ESCALATED, CONDITION_ENDED = (
@@ -308,14 +308,16 @@ def test_no_data_is_timed_in_real_seconds_not_in_accelerated_session_time():
         RAISED,
     )
     # the message says since when (session time of the last value), never a duration
-    assert lost.message == f"** No data: Heart rate from strap since {local_hms(last_t)}"
+    since = time_text.clock_time_s(last_t)
+    assert lost.message == f"** No data: Heart rate from strap since {since}"
 
 
 def test_a_devices_own_no_data_says_since_when_and_is_not_doubled():
     engine = AlarmEngine(limits(SPO2_MEDIUM, spo2=ChannelTiming(expected_interval_s=1)))
     engine.on_reading(reading("spo2", 97, 0, device="oxi"))
     [silent] = engine.device_silent("oxi", T0 + 2.5, "silent for more than 2 s")
-    assert silent.message == (f"** No data: oxi since {local_hms(T0)} (silent for more than 2 s)")
+    since = time_text.clock_time_s(T0)
+    assert silent.message == f"** No data: oxi since {since} (silent for more than 2 s)"
     assert engine.tick(T0 + 3) == []  # the device's alarm already says it
     [back] = engine.on_reading(reading("spo2", 97, 4, device="oxi"))
     assert (back.transition, back.episode) == (CLEARED, silent.episode)

@@ -11,7 +11,7 @@ from kapdesk.demo.journal import create_demo_session
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.staff_pin import hash_pin
 from kapdesk.storage.database import open_database
-from kapdesk.storage.journal_store import JournalStore
+from kapdesk.storage.journal.store import JournalStore
 from kapdesk.storage.records import add_patient
 
 TEST_PIN = "2468"

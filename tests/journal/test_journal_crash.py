@@ -24,7 +24,9 @@ from kapdesk.ui.journal.patient_mode import PatientJournalWindow
 
 app = QApplication([])
 rt = Runtime.build(open_database(sys.argv[1]))
-win = PatientJournalWindow(rt, int(sys.argv[2]), settings=JournalSettings(autosave_delay_ms=50))
+win = PatientJournalWindow(
+    rt.journal, int(sys.argv[2]), settings=JournalSettings(autosave_delay_ms=50)
+)
 win.show()
 words = iter(f"w{k:04d} " for k in range(100000))
 reported = [0]

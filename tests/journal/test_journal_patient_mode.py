@@ -11,11 +11,8 @@ from pytestqt.qtbot import QtBot
 from kapdesk.config.errors import ConfigFileError
 from kapdesk.config.journal import JournalSettings, load_journal_settings
 from kapdesk.domain.access import AccessDenied, Actor
-from kapdesk.ui.journal.patient_mode import (
-    PatientJournalWindow,
-    patient_result_text,
-    suggest_prompt_set,
-)
+from kapdesk.ui.journal.patient_mode import PatientJournalWindow, suggest_prompt_set
+from kapdesk.ui.journal.questionnaire_panel import patient_result_text
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ def test_done_means_the_therapist_sees_trend_search_and_a_private_entry(
     qtbot: QtBot, runtime: Runtime
 ) -> None:
     patient_id, session_id = create_demo_session(runtime.engine)
-    demo = create_demo_journal(runtime, patient_id, session_id)
-    win = JournalReviewWindow(runtime, "Dr Demo")
+    demo = create_demo_journal(runtime.journal, patient_id, session_id)
+    win = JournalReviewWindow(runtime.journal, "Dr Demo")
     qtbot.addWidget(win)
     win.show()
     win.show_patient(patient_id)
@@ -69,14 +69,13 @@ def test_done_means_the_therapist_sees_trend_search_and_a_private_entry(
 
 def test_an_item9_answer_shows_at_once_and_is_acknowledged(qtbot: QtBot, runtime: Runtime):
     patient_id, session_id = create_demo_session(runtime.engine)
-    create_demo_journal(runtime, patient_id, session_id)
-    win = JournalReviewWindow(runtime, "Dr Demo")
+    create_demo_journal(runtime.journal, patient_id, session_id)
+    win = JournalReviewWindow(runtime.journal, "Dr Demo")
     qtbot.addWidget(win)
     win.show()
     assert not win.banner.isVisible()  # the demo's screening flag was acknowledged
-    from kapdesk.storage.journal_store import JournalStore
 
-    JournalStore.for_runtime(runtime).submit_questionnaire(
+    runtime.journal.submit_questionnaire(
         Actor.patient(patient_id), patient_id, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 3]
     )
     qtbot.waitUntil(win.banner.isVisible, timeout=5000)  # the poll picks it up
@@ -103,8 +102,8 @@ def test_the_window_takes_its_colours_from_the_active_theme(
     from kapdesk.ui.common import theme
 
     patient_id, session_id = create_demo_session(runtime.engine)
-    demo = create_demo_journal(runtime, patient_id, session_id)
-    win = JournalReviewWindow(runtime, "Dr Demo")
+    demo = create_demo_journal(runtime.journal, patient_id, session_id)
+    win = JournalReviewWindow(runtime.journal, "Dr Demo")
     qtbot.addWidget(win)
     win.show()
     win.show_patient(patient_id)
@@ -141,12 +140,11 @@ def test_the_window_takes_its_colours_from_the_active_theme(
 def test_entry_html_uses_theme_classes_not_colours(runtime: Runtime) -> None:
     """The reader's HTML names classes of ``theme.html_style``; it writes no colour."""
     from kapdesk.domain.access import Actor
-    from kapdesk.storage.journal_store import JournalStore
     from kapdesk.ui.journal.review import entry_html
 
     patient_id, session_id = create_demo_session(runtime.engine)
-    demo = create_demo_journal(runtime, patient_id, session_id)
-    store = JournalStore.for_runtime(runtime)
+    demo = create_demo_journal(runtime.journal, patient_id, session_id)
+    store = runtime.journal
     therapist = Actor.therapist("Dr Demo")
     view = store.entry(therapist, demo.shared_entry_id)
     scores = [s for s in store.scores(therapist, patient_id) if s.entry_id == view.id]

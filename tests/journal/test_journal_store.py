@@ -13,7 +13,8 @@ from kapdesk.domain.access import AccessDenied, Actor
 from kapdesk.domain.journal import CheckIn, JournalError
 from kapdesk.domain.questionnaires import AnswerError
 from kapdesk.storage.database import create_db_engine, current_revision, migrate, open_database
-from kapdesk.storage.journal_store import HIT_START, JournalStore, fts5_match
+from kapdesk.storage.journal.search import HIT_START, fts5_match
+from kapdesk.storage.journal.store import JournalStore
 
 DR = Actor.therapist("dr")
 

@@ -180,3 +180,28 @@ def test_shipped_demo_music_loads_without_problems() -> None:
     demo = resources_dir() / "music" / "demo"
     total = sum(p.stat().st_size for p in demo.rglob("*") if p.is_file())
     assert total < 6_000_000
+
+
+def test_a_protocols_music_phases_load_with_the_protocol_and_are_checked_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A protocol file may carry ``[music.phases]`` (music.toml says so): the protocol
+    still loads, and a wrong entry there is reported at start-up with file and field."""
+    import shutil
+
+    from kapdesk.config.check import clinic_file_errors
+    from kapdesk.config.protocols import load_protocol
+
+    clinic = tmp_path / "resources"
+    shutil.copytree(resources_dir(), clinic)
+    monkeypatch.setenv("KAPDESK_RESOURCES", str(clinic))
+    infusion = clinic / "protocols" / "iv-ketamine-infusion.toml"
+    original = infusion.read_text()
+    infusion.write_text(original + '\n[music.phases]\ndosing = "peak"\n')
+    assert load_protocol(infusion).protocol.name
+    assert clinic_file_errors() == []
+    infusion.write_text(original + "\n[music.phases]\ndosing = 3\n")
+    errors = clinic_file_errors()
+    assert [(Path(e.file).name, e.where) for e in errors] == [
+        ("iv-ketamine-infusion.toml", "music.phases.dosing")
+    ]

@@ -10,14 +10,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kapdesk.domain.music import MusicQueue, Playlist, Track
-from kapdesk.ui.music.panel import TARGET_PX, MusicPanel, clock_text
+from kapdesk.ui.music.panel import TARGET_PX, MusicPanel
 from kapdesk.ui.music.player import SessionMusicPlayer
-
-
-def test_clock_text() -> None:
-    assert clock_text(0) == "0:00"
-    assert clock_text(83_400) == "1:23"
-    assert clock_text(3_725_000) == "1:02:05"
 
 
 def make(qtbot: QtBot, tmp_path: Path) -> tuple[MusicPanel, list[tuple[str, dict[str, Any]]]]:

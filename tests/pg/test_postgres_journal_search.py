@@ -19,7 +19,8 @@ from kapdesk.domain.access import Actor
 from kapdesk.domain.patients import Patient
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
-from kapdesk.storage.journal_store import HIT_END, HIT_START, JournalStore, pg_tsquery
+from kapdesk.storage.journal.search import HIT_END, HIT_START, pg_tsquery
+from kapdesk.storage.journal.store import JournalStore
 from kapdesk.storage.records import add_patient
 
 DR = Actor.therapist("dr")
@@ -232,7 +233,7 @@ def test_an_entry_saved_on_one_workstation_is_found_from_another(pg_url: str) ->
     room = Runtime.build(room_engine, flush_interval=0.05)
     try:
         patient, _ = create_demo_session(room_engine)
-        eid = write(JournalStore.for_runtime(room), patient, "a heron over the river")
+        eid = write(room.journal, patient, "a heron over the river")
         office = JournalStore(office_engine)
         assert ids(office.search(DR, "heron")) == [eid]
         assert office.entry(DR, eid).text == "a heron over the river"

@@ -14,13 +14,14 @@ import pytest
 from PySide6.QtWidgets import QDialog, QMessageBox
 from session_test_support import SteppedClock, make_patient
 
+from kapdesk.domain.event_text import marker_label
 from kapdesk.domain.session import SessionState
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.records import load_events
 from kapdesk.ui.common.theme import DARK
 from kapdesk.ui.monitor.trend_plots import TrendPlots
 from kapdesk.ui.session.dialogs import ChecklistDialog, set_scale_answers
-from kapdesk.ui.session.panel import SessionPanel, marker_label
+from kapdesk.ui.session.panel import SessionPanel
 
 pytestmark = pytest.mark.usefixtures("app_theme")
 

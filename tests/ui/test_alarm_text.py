@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kapdesk.domain import time_text
 from kapdesk.domain.alarms import (
     AlarmEngine,
     AlarmLimits,
@@ -11,7 +12,7 @@ from kapdesk.domain.alarms import (
     Priority,
 )
 from kapdesk.domain.readings import Reading
-from kapdesk.ui.monitor.alarm_views import alarm_text, local_time, log_line
+from kapdesk.ui.monitor.alarm_views import alarm_text, log_line
 
 T0 = 1_795_957_200.0
 HR_HIGH = LimitRule("heart_rate", Condition.ABOVE_HIGH_LIMIT, Priority.HIGH, 140)
@@ -23,9 +24,9 @@ def test_latched_alarm_shows_when_its_condition_ended_and_the_log_names_the_epis
     ended = engine.on_reading(Reading("heart_rate", 90, "/min", T0 + 30, "strap"))
     [state] = engine.active_alarms()
     assert alarm_text(state) == (
-        f"*** Heart rate 150 bpm > 140  [latched: ended {local_time(T0 + 30)}]"
+        f"*** Heart rate 150 bpm > 140  [latched: ended {time_text.clock_time_s(T0 + 30)}]"
     )
     line = log_line(ended[0])
-    assert line.startswith(f"{local_time(T0 + 30)}  condition ended ")
+    assert line.startswith(f"{time_text.clock_time_s(T0 + 30)}  condition ended ")
     assert "Condition ended: Heart rate 150 bpm > 140 (now 90 bpm)" in line
     assert line.endswith(f"[#{raised[0].episode}]")

@@ -27,7 +27,7 @@ from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.ui.common import theme
 from kapdesk.ui.journal.patient_mode import PatientJournalWindow
-from kapdesk.ui.journal.widgets import SetPinDialog, store_from
+from kapdesk.ui.journal.widgets import SetPinDialog
 from kapdesk.ui.main_window import MainWindow
 from kapdesk.ui.session.summary import SessionSummaryView
 
@@ -177,7 +177,7 @@ def test_a_three_line_alarm_is_shown_whole_and_tones_down_once_acknowledged(
 
 def test_patient_mode_is_a_lock_down_left_only_with_the_staff_pin(qtbot: QtBot, clinic) -> None:
     rt, win, _clock = clinic
-    store = store_from(rt)
+    store = rt.journal
     assert store.staff_pin_hash() is None
     win.open_patient_journal()  # no PIN yet: staff are asked to set one, and told why
     dialog = win.pin_setup
@@ -212,7 +212,7 @@ def test_patient_mode_is_a_lock_down_left_only_with_the_staff_pin(qtbot: QtBot, 
 
 def test_an_item_9_answer_reaches_the_staff_window_until_marked_seen(qtbot: QtBot, clinic) -> None:
     rt, win, _clock = clinic
-    store = store_from(rt)
+    store = rt.journal
     store.set_staff_pin_hash(hash_pin("4821"))
     patient_id = rt.controller.patient.id
     assert not win.safety_flags.isVisible()

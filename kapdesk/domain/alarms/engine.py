@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import overload
 
+from kapdesk.domain import time_text
 from kapdesk.domain.alarms.limits import AlarmLimits, AlarmSettings, LimitError, LimitRule
 from kapdesk.domain.alarms.model import (
     ALARM_SYSTEM,
@@ -46,7 +47,7 @@ from kapdesk.domain.alarms.sources import (
     source_label,
 )
 from kapdesk.domain.channels import CHANNELS, Sampling
-from kapdesk.domain.clock import iso_utc, local_hms, parse_iso_utc
+from kapdesk.domain.clock import iso_utc, parse_iso_utc
 from kapdesk.domain.readings import NOT_A_MEASUREMENT, SENSOR_OFF, Reading
 
 #: Slack for comparing float epoch times against delays (1 µs), so a tick that lands
@@ -371,7 +372,7 @@ class AlarmEngine:
         ):
             return []  # one silence, one alarm: a channel of it already says "no data"
         last = self._device_last_seen.get(device)
-        text = device if last is None else f"{device} since {local_hms(last)}"
+        text = device if last is None else f"{device} since {time_text.clock_time_s(last)}"
         return [self._raise_technical(key, t, f"{text}{f' ({detail})' if detail else ''}")]
 
     def expect_sources(
@@ -680,7 +681,8 @@ class AlarmEngine:
                 continue
             if real_t - since > 2 * max(intervals) + _EPSILON_S:
                 label = source_label(name)
-                detail = f"{label}: nothing received since the resume at {local_hms(resumed_t)}"
+                resumed = time_text.clock_time_s(resumed_t)
+                detail = f"{label}: nothing received since the resume at {resumed}"
                 out.append(self._raise_technical(key, t, detail))
         return out
 
@@ -698,7 +700,7 @@ class AlarmEngine:
 
     def _since(self, channel: str) -> str:
         last = self._last_seen.get(channel)
-        return "" if last is None else f"since {local_hms(last)}"
+        return "" if last is None else f"since {time_text.clock_time_s(last)}"
 
     def _gap(self, channel: str) -> list[AlarmTransition]:
         """No usable value: pending delays restart; alarms stay as they are."""

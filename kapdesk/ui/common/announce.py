@@ -26,6 +26,7 @@ def announce(widget: QWidget, text: str, assertive: bool = False) -> None:
     """Speak ``text`` for ``widget``: assertive interrupts (a high-priority alarm),
     polite waits for the reader to finish."""
     announced.append((text, assertive))
+    event: QAccessibleEvent
     if QAccessibleAnnouncementEvent is not None:
         event = QAccessibleAnnouncementEvent(widget, text)
         event.setPoliteness(

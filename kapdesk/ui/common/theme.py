@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 
 @dataclass(frozen=True)
@@ -249,6 +249,14 @@ def notifier() -> _ThemeNotifier:
     if _notifier is None:
         _notifier = _ThemeNotifier()
     return _notifier
+
+
+def styled_label(text: str, name: str) -> QLabel:
+    """A label whose object name (``muted``, ``heading``, ``error``) picks its colour and
+    size from the theme's style sheet."""
+    label = QLabel(text)
+    label.setObjectName(name)
+    return label
 
 
 def set_role(widget: QWidget, role: str) -> None:

@@ -18,13 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapdesk.acquisition.catalog import load_catalog
 from kapdesk.acquisition.device_manager import DeviceEntry, DeviceManager, ScanResult
 from kapdesk.acquisition.ingest import LinkState
+from kapdesk.domain import time_text
 from kapdesk.domain.channels import CHANNELS
 from kapdesk.ui.common.gui_thread import ThreadInbox
 from kapdesk.ui.common.theme import set_role
-from kapdesk.ui.monitor.numerics import age_text
 
 STATE_TEXT = {
     LinkState.CONNECTING: "connecting\u2026",
@@ -157,7 +156,7 @@ class DevicesPanel(QWidget):
         set_role(self.error, "muted")
         lay.addWidget(self.error)
 
-        self.catalog = {p.key: p for p in load_catalog()}
+        self.catalog = manager.catalog
         self.results: list[ScanResult] = []
         self._scans: ThreadInbox[tuple[list[ScanResult], str]] = ThreadInbox(
             lambda r: self._scan_done(*r), self, 100
@@ -174,7 +173,8 @@ class DevicesPanel(QWidget):
         if self.table.rowCount() != len(entries):
             self.table.setRowCount(len(entries))
         for i, e in enumerate(entries):
-            age = "-" if e.last_reading_t is None else age_text(max(0.0, now - e.last_reading_t))
+            last = e.last_reading_t
+            age = "-" if last is None else time_text.ago(max(0.0, now - last))
             battery = "-" if e.battery_percent is None else f"{e.battery_percent} %"
             cells = [
                 e.name,

@@ -7,7 +7,10 @@ journal); nothing else of the app is reachable; closing or leaving asks for the 
 
 Text is saved as the patient types: a short pause (``[journal] autosave_delay_ms``), the
 editor losing focus, switching entries and closing all commit the working text at once.
-"Save entry" adds a revision; earlier revisions are kept.
+"Save entry" adds a revision; earlier revisions are kept. Those rules live in
+``autosave.py`` (``EntryAutosave``, which the window holds); the questionnaire tab is
+``questionnaire_panel.py``. This module is the window: its layout, the entries, prompts
+and session beside the entry, and leaving patient mode through the staff PIN.
 
 New entries are shared with the therapist by default (``share_by_default``): the journal
 is written for the integration meeting, where therapist and patient read it together, and
@@ -18,15 +21,12 @@ entry's text never reaches the therapist.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QFrame,
@@ -39,34 +39,31 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
-    QRadioButton,
-    QScrollArea,
     QSlider,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from kapdesk.config.clinic import ClinicConfig
 from kapdesk.config.journal import (
     JournalSettings,
     PromptSet,
     QuestionnaireForm,
-    load_journal_settings,
-    load_prompt_sets,
-    load_questionnaires,
 )
+from kapdesk.domain import time_text
 from kapdesk.domain.access import Actor
 from kapdesk.domain.journal import CHECKIN_MAX, CHECKIN_SCALES, CheckIn, JournalEntry
 from kapdesk.domain.staff_pin import PinGate
-from kapdesk.storage.journal_store import JournalStore, SessionContext
-from kapdesk.ui.common.gui_thread import FutureBridge
+from kapdesk.storage.journal.patients import SessionContext
+from kapdesk.storage.journal.store import JournalStore
 from kapdesk.ui.common.screen_fit import fit_to_screen
 from kapdesk.ui.common.theme import set_role
+from kapdesk.ui.journal.autosave import EntryAutosave, EntryOnScreen
+from kapdesk.ui.journal.questionnaire_panel import QuestionnairePanel
 from kapdesk.ui.journal.widgets import (
     PinDialog,
     ensure_staff_pin,
-    local_datetime,
-    store_from,
 )
 
 NO_VALUE = "\u2013"
@@ -82,19 +79,6 @@ QTabBar::tab { padding: 8px 18px; font-size: 16px; }
 """
 
 
-def patient_result_text(view: str, name: str, total: int, max_total: int, band: str) -> str:
-    """What a patient alone reads after a questionnaire, as the clinic chose
-    (``journal.patient_sees_scores``): by default no number and no severity band."""
-    if view == "band":
-        return f"Thank you. {name} total {total} of {max_total} ({band})."
-    if view == "total":
-        return f"Thank you. {name} total {total} of {max_total}."
-    return (
-        f"Thank you. Your answers to the {name} are saved; your therapist will go "
-        "through them with you."
-    )
-
-
 def suggest_prompt_set(now: float, session_started: float | None) -> str:
     """Right after a session (same day), then 24-48 h, then the weekly reflection."""
     if session_started is None:
@@ -105,146 +89,6 @@ def suggest_prompt_set(now: float, session_started: float | None) -> str:
     if age <= 2 * DAY_S:
         return "24-48h"
     return "weekly"
-
-
-class _FocusOut(QObject):
-    """Calls back when the watched widget loses focus (autosave on focus loss)."""
-
-    def __init__(self, callback: Any, parent: QObject) -> None:
-        super().__init__(parent)
-        self.callback = callback
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.FocusOut:
-            self.callback()
-        return False
-
-
-class QuestionnairePanel(QWidget):
-    """One questionnaire at a time, radio buttons per item, scored on submit."""
-
-    submitted = Signal(int, object)  # response id, Score
-
-    def __init__(self, forms: dict[str, QuestionnaireForm], parent: QWidget | None = None):
-        super().__init__(parent)
-        self.forms = forms
-        self.form: QuestionnaireForm | None = None
-        self.groups: list[QButtonGroup] = []
-        self.functional_group = QButtonGroup(self)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(16, 12, 16, 12)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Questionnaire:"))
-        self.chooser = QComboBox()
-        for fid, form in forms.items():
-            self.chooser.addItem(form.title, fid)
-        self.chooser.currentIndexChanged.connect(self._build_current)
-        top.addWidget(self.chooser, 1)
-        lay.addLayout(top)
-        note = QLabel(
-            "Your answers and scores are always seen by your care team, even when a "
-            "journal entry is private."
-        )
-        note.setObjectName("muted")
-        note.setWordWrap(True)
-        lay.addWidget(note)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        lay.addWidget(self.scroll, 1)
-        bottom = QHBoxLayout()
-        self.result = QLabel("")
-        self.result.setWordWrap(True)
-        set_role(self.result, "emphasis")
-        self.submit_button = QPushButton("Submit answers")
-        self.submit_button.setEnabled(False)
-        bottom.addWidget(self.result, 1)
-        bottom.addWidget(self.submit_button)
-        lay.addLayout(bottom)
-        self.flag_message = QLabel("")
-        set_role(self.flag_message, "flag")
-        self.flag_message.setWordWrap(True)
-        self.flag_message.hide()
-        lay.addWidget(self.flag_message)
-        self._build_current()
-
-    def select(self, form_id: str) -> None:
-        self.chooser.setCurrentIndex(self.chooser.findData(form_id))
-
-    def _build_current(self) -> None:
-        fid = self.chooser.currentData()
-        self.form = self.forms.get(fid) if fid else None
-        body = QWidget()
-        grid = QGridLayout(body)
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(10)
-        self.groups = []
-        self.functional_group = QButtonGroup(self)
-        if self.form is not None:
-            stem = QLabel(self.form.stem)
-            stem.setWordWrap(True)
-            stem.setObjectName("heading")
-            grid.addWidget(stem, 0, 0, 1, 5)
-            for col, (_v, label) in enumerate(self.form.options, start=1):
-                head = QLabel(label)
-                head.setWordWrap(True)
-                head.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                head.setObjectName("muted")
-                grid.addWidget(head, 1, col)
-            for i, item in enumerate(self.form.items):
-                row = i + 2
-                text = QLabel(f"{i + 1}. {item}")
-                text.setWordWrap(True)
-                grid.addWidget(text, row, 0)
-                group = QButtonGroup(self)
-                for col, (value, label) in enumerate(self.form.options, start=1):
-                    rb = QRadioButton()
-                    rb.setAccessibleName(f"item {i + 1}: {label}")
-                    group.addButton(rb, value)
-                    grid.addWidget(rb, row, col, alignment=Qt.AlignmentFlag.AlignCenter)
-                group.idClicked.connect(self._changed)
-                self.groups.append(group)
-            row = len(self.form.items) + 2
-            if self.form.functional_text:
-                ft = QLabel(self.form.functional_text + " (optional)")
-                ft.setWordWrap(True)
-                ft.setObjectName("muted")
-                grid.addWidget(ft, row, 0, 1, 5)
-                opts = QHBoxLayout()
-                for value, label in enumerate(self.form.functional_options):
-                    rb = QRadioButton(label)
-                    self.functional_group.addButton(rb, value)
-                    opts.addWidget(rb)
-                opts.addStretch(1)
-                grid.addLayout(opts, row + 1, 0, 1, 5)
-            cite = QLabel(self.form.citation)
-            cite.setObjectName("muted")
-            cite.setWordWrap(True)
-            grid.addWidget(cite, row + 2, 0, 1, 5)
-            grid.setColumnStretch(0, 1)
-            grid.setRowStretch(row + 3, 1)
-        self.scroll.setWidget(body)
-        self._changed()
-
-    def _changed(self, *_: Any) -> None:
-        self.submit_button.setEnabled(bool(self.groups) and None not in self.answers())
-
-    def answers(self) -> list[int | None]:
-        return [g.checkedId() if g.checkedId() >= 0 else None for g in self.groups]
-
-    def set_answers(self, answers: Sequence[int]) -> None:
-        for group, value in zip(self.groups, answers, strict=True):
-            button = group.button(value)
-            if button is not None:
-                button.setChecked(True)
-        self._changed()
-
-    def functional(self) -> int | None:
-        fid = self.functional_group.checkedId()
-        return fid if fid >= 0 else None
-
-    def clear(self) -> None:
-        self._build_current()
 
 
 class NoStaffPinError(RuntimeError):
@@ -260,21 +104,23 @@ class PatientJournalWindow(QMainWindow):
 
     def __init__(
         self,
-        source: Any,
+        store: JournalStore,
         patient_id: int,
         demo: bool = False,
+        clinic: ClinicConfig | None = None,
         settings: JournalSettings | None = None,
         prompt_sets: list[PromptSet] | None = None,
         questionnaires: dict[str, QuestionnaireForm] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.store: JournalStore = store_from(source)
+        self.store = store
         self.patient_id = patient_id
         self.actor = Actor.patient(patient_id)
-        self.settings = settings or load_journal_settings()
-        self.prompt_sets = prompt_sets if prompt_sets is not None else load_prompt_sets()
-        forms = questionnaires if questionnaires is not None else load_questionnaires()
+        clinic = clinic if clinic is not None else ClinicConfig()  # the app passes its own
+        self.settings = settings or clinic.journal
+        self.prompt_sets = prompt_sets if prompt_sets is not None else clinic.prompt_sets
+        forms = questionnaires if questionnaires is not None else clinic.questionnaires
         pin_hash = ensure_staff_pin(self.store, demo)
         if pin_hash is None:
             raise NoStaffPinError(
@@ -283,24 +129,25 @@ class PatientJournalWindow(QMainWindow):
             )
         self.gate = PinGate(pin_hash, self.settings.pin_max_attempts, self.settings.pin_lockout_s)
         self.patient_name = self.store.patient_name(self.actor, patient_id)
-        self.entry: JournalEntry | None = None
         self.session_id: int | None = None
         self.context: SessionContext | None = None
-        self.dirty = False
-        self.saves_committed = 0
-        self.last_saved_text: str | None = None
         self.pin_dialog: PinDialog | None = None
         self._unlocked = False
         self._loading = False
         self._touched: set[str] = set()
-        self._bridge = FutureBridge(self)
 
         self.setWindowTitle(f"My journal \u2014 {self.patient_name}")
         self.setStyleSheet(PATIENT_STYLE)
-        self.autosave_timer = QTimer(self)
-        self.autosave_timer.setSingleShot(True)
-        self.autosave_timer.setInterval(self.settings.autosave_delay_ms)
-        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave = EntryAutosave(
+            self.store,
+            self.actor,
+            patient_id,
+            self.settings.autosave_delay_ms,
+            self._on_screen,
+            self,
+        )
+        self.autosave.revision_saved.connect(self.entry_saved)
+        self.autosave.entries_changed.connect(self.refresh_entries)
 
         central = QWidget()
         central.setObjectName("central")
@@ -390,7 +237,7 @@ class PatientJournalWindow(QMainWindow):
         self.editor = QPlainTextEdit()
         self.editor.setPlaceholderText("Write here. Your words are saved as you type.")
         self.editor.textChanged.connect(self._edited)
-        self.editor.installEventFilter(_FocusOut(self._focus_left, self))
+        self.autosave.save_on_focus_out(self.editor)
         v.addWidget(self.editor, 1)
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("Tags, e.g. family, sleep, gratitude")
@@ -403,6 +250,7 @@ class PatientJournalWindow(QMainWindow):
         self.status = QLabel("")
         self.status.setObjectName("muted")
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.autosave.status_changed.connect(self.status.setText)
         self.save_button = QPushButton("Save entry")
         self.save_button.clicked.connect(self.save_entry)
         bottom.addWidget(self.share)
@@ -476,7 +324,8 @@ class PatientJournalWindow(QMainWindow):
             title = first[0][:60] if first else "(empty)"
             lock = "" if view.shared else "  \u00b7 private"
             draft = "  \u00b7 draft" if view.state.value == "draft" else ""
-            item = QListWidgetItem(f"{local_datetime(view.created_at)}{lock}{draft}\n{title}")
+            when = time_text.date_and_time(view.created_at)
+            item = QListWidgetItem(f"{when}{lock}{draft}\n{title}")
             item.setData(Qt.ItemDataRole.UserRole, view.id)
             self.entry_list.addItem(item)
             if self.entry is not None and view.id == self.entry.id:
@@ -484,8 +333,7 @@ class PatientJournalWindow(QMainWindow):
 
     def new_entry(self) -> None:
         """Start an empty entry; it is created on the first keystroke, never left empty."""
-        self.flush()
-        self.entry = None
+        self.autosave.switch_to(None)
         self._loading = True
         try:
             self.editor.clear()
@@ -497,15 +345,13 @@ class PatientJournalWindow(QMainWindow):
             self._select_prompt_set(suggest_prompt_set(self.store.now(), ctx_start))
         finally:
             self._loading = False
-        self.dirty = False
-        self.status.setText("New entry")
+        self.autosave.shown()
         self.editor.setFocus()
 
     def open_entry(self, entry_id: int) -> None:
         """Reopen one of this patient's entries (the store refuses anyone else's)."""
         entry = self.store.working_entry(self.actor, entry_id)
-        self.flush()
-        self.entry = entry
+        self.autosave.switch_to(entry)
         self._loading = True
         try:
             self.editor.setPlainText(entry.body)
@@ -517,38 +363,28 @@ class PatientJournalWindow(QMainWindow):
                 self._select_prompt_set(entry.prompt_set)
         finally:
             self._loading = False
-        self.dirty = False
-        self.last_saved_text = entry.body
-        self.status.setText(
-            f"Written {time.strftime('%d %b, %H:%M', time.localtime(entry.created_at))}"
-        )
+        self.autosave.shown()
 
     def _entry_clicked(self, item: QListWidgetItem) -> None:
         entry_id = item.data(Qt.ItemDataRole.UserRole)
         if self.entry is None or entry_id != self.entry.id:
             self.open_entry(int(entry_id))
 
-    def _ensure_entry(self) -> JournalEntry:
-        if self.entry is None:
-            self.entry = self.store.create_entry(
-                self.actor,
-                self.patient_id,
-                session_id=self.session_id,
-                prompt_set=self.prompt_set_box.currentData(),
-                shared=self.share.isChecked(),
-            )
-        return self.entry
+    def _on_screen(self) -> EntryOnScreen:
+        """What the autosave commits: the entry as it stands on screen."""
+        return EntryOnScreen(
+            text=self.editor.toPlainText(),
+            tags=self.tags.text(),
+            shared=self.share.isChecked(),
+            checkin=self.checkin(),
+            session_id=self.session_id,
+            prompt_set=self.prompt_set_box.currentData(),
+        )
 
     def _edited(self, *_: Any) -> None:
         if self._loading:
             return
-        self.dirty = True
-        self.status.setText("Writing\u2026")
-        self.autosave_timer.start()
-
-    def _focus_left(self) -> None:
-        if self.dirty:
-            self.autosave_now()
+        self.autosave.edited()
 
     def checkin(self) -> CheckIn:
         return CheckIn(**{n: self.sliders[n].value() for n in self._touched})
@@ -567,84 +403,40 @@ class PatientJournalWindow(QMainWindow):
             slider.setValue(CHECKIN_MAX // 2 if v is None else v)
             self.slider_values[name].setText(NO_VALUE if v is None else str(v))
 
+    # -- saving: the rules are EntryAutosave's; these names stay for the app and the tests
+
     def autosave_now(self) -> Future[JournalEntry] | None:
         """Commit the working text now, without blocking the GUI on the disk."""
-        self.autosave_timer.stop()
-        if not self.dirty:
-            return None
-        entry = self._ensure_entry()
-        self.dirty = False
-        text = self.editor.toPlainText()
-        fut = self.store.autosave_later(
-            self.actor,
-            entry.id or 0,
-            text,
-            tags=self.tags.text(),
-            shared=self.share.isChecked(),
-            checkin=self.checkin(),
-        )
-        self._bridge.watch(fut, lambda f: self._autosaved(f, text))
-        return fut
-
-    def _autosaved(self, fut: Future[JournalEntry], text: str) -> None:
-        exc = fut.exception()
-        if exc is not None:
-            self.dirty = True  # try again on the next pause; the text is still here
-            self.status.setText(f"Not saved yet: {exc}")
-            return
-        self.saves_committed += 1
-        self.last_saved_text = text
-        saved = fut.result()
-        if self.entry is not None and saved.id == self.entry.id:
-            self.entry = saved
-        self.status.setText(f"Saved {time.strftime('%H:%M:%S')}")
+        return self.autosave.autosave_now()
 
     def save_entry(self) -> None:
         """Keep this version: autosave, then add a revision (earlier ones stay)."""
-        if self.entry is None and not self.dirty:
-            return
-        self.autosave_now()
-        if self.entry is None or self.entry.id is None:
-            return
-        entry_id = self.entry.id
-        fut = self.store.save_later(self.actor, entry_id)
-        self._bridge.watch(fut, lambda f: self._revision_saved(f, entry_id))
-
-    def _revision_saved(self, fut: Future[Any], entry_id: int) -> None:
-        exc = fut.exception()
-        if exc is not None:
-            self.status.setText(f"Not saved yet: {exc}")
-            return
-        rev = fut.result()
-        if rev is not None:
-            self.status.setText(f"Entry saved (version {rev.number})")
-            self.entry_saved.emit(entry_id, rev.number)
-        self.refresh_entries()
+        self.autosave.save_now()
 
     def flush(self) -> None:
         """Commit everything now and wait (closing, switching entries)."""
-        self.autosave_timer.stop()
-        if self.dirty and (self.entry is not None or self.editor.toPlainText()):
-            entry = self._ensure_entry()
-            assert entry.id is not None
-            self.entry = self.store.autosave(
-                self.actor,
-                entry.id,
-                self.editor.toPlainText(),
-                tags=self.tags.text(),
-                shared=self.share.isChecked(),
-                checkin=self.checkin(),
-            )
-            self.dirty = False
-            self.last_saved_text = self.entry.body
-        entry = self.entry
-        if (
-            entry is not None
-            and entry.id is not None
-            and entry.body
-            and self.store.save(self.actor, entry.id) is not None
-        ):
-            self.refresh_entries()
+        self.autosave.flush()
+
+    @property
+    def entry(self) -> JournalEntry | None:
+        """The entry being written (None until the first save creates it)."""
+        return self.autosave.entry
+
+    @property
+    def dirty(self) -> bool:
+        return self.autosave.dirty
+
+    @property
+    def saves_committed(self) -> int:
+        return self.autosave.saves_committed
+
+    @property
+    def last_saved_text(self) -> str | None:
+        return self.autosave.last_saved_text
+
+    @property
+    def autosave_timer(self) -> QTimer:
+        return self.autosave.timer
 
     # -- prompts and the session ----------------------------------------------------------
 
@@ -681,7 +473,11 @@ class PatientJournalWindow(QMainWindow):
             self.session_box.clear()
             self.session_box.addItem("Not about a particular session", None)
             for sid, started, _protocol in self.store.sessions(self.actor, self.patient_id):
-                label = f"Session of {local_datetime(started)}" if started else "Planned session"
+                label = (
+                    f"Session of {time_text.date_and_time(started)}"
+                    if started
+                    else "Planned session"
+                )
                 self.session_box.addItem(label, sid)
         finally:
             self._loading = False
@@ -715,9 +511,7 @@ class PatientJournalWindow(QMainWindow):
             f"\u201c{intention}\u201d" if intention else "No intention was recorded."
         )
         for moment in self.context.timeline:
-            self.timeline.addItem(
-                f"{time.strftime('%H:%M', time.localtime(moment.t))}  {moment.text}"
-            )
+            self.timeline.addItem(f"{time_text.clock_time(moment.t)}  {moment.text}")
 
     # -- questionnaires -------------------------------------------------------------------
 
@@ -736,25 +530,9 @@ class PatientJournalWindow(QMainWindow):
             entry_id=entry_id,
             session_id=self.session_id,
         )
-        self.questionnaire.clear()
-        self.questionnaire.result.setText(
-            patient_result_text(
-                self.settings.patient_sees_scores,
-                form.instrument.name,
-                result.total,
-                form.instrument.max_total,
-                result.band,
-            )
-        )
-        messages = [form.flag_messages.get(f, "") for f in result.flags]
+        self.questionnaire.show_outcome(form, result, self.settings.patient_sees_scores)
         if result.flagged:
-            self.questionnaire.flag_message.setText(
-                " ".join(m for m in messages if m) or "Your therapist will see this today."
-            )
-            self.questionnaire.flag_message.show()
             self.safety_flag_raised.emit(self.patient_id, response_id)
-        else:
-            self.questionnaire.flag_message.hide()
 
     # -- leaving patient mode -------------------------------------------------------------
 

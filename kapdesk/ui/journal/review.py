@@ -30,12 +30,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapdesk.domain import time_text
 from kapdesk.domain.access import Actor
 from kapdesk.domain.journal import CHECKIN_SCALES, EntryView
 from kapdesk.domain.questionnaires import INSTRUMENTS
-from kapdesk.storage.journal_store import JournalStore, SafetyFlag, ScorePoint, SearchHit
+from kapdesk.storage.journal.questionnaires import SafetyFlag, ScorePoint
+from kapdesk.storage.journal.search import SearchHit
+from kapdesk.storage.journal.store import JournalStore
 from kapdesk.ui.common import theme
-from kapdesk.ui.journal.widgets import local_datetime, snippet_html, store_from
+from kapdesk.ui.journal.widgets import snippet_html
 
 POLL_MS = 3000
 
@@ -66,7 +69,7 @@ def _item(text: str, data: Any) -> QListWidgetItem:
 
 def entry_html(view: EntryView, patient: str, scores: list[ScorePoint]) -> str:
     """An entry for reading; a not-shared entry is shown as existing, nothing more."""
-    when = html.escape(local_datetime(view.created_at))
+    when = html.escape(time_text.date_and_time(view.created_at))
     head = f"<p class='muted'>{html.escape(patient)} \u00b7 {when}"
     head += f" \u00b7 version {view.revision}" if view.revision else " \u00b7 draft"
     head += " \u00b7 about a session</p>" if view.session_id else "</p>"
@@ -159,9 +162,11 @@ class JournalReviewWindow(QMainWindow):
 
     flag_seen = Signal(int)  # safety flag id acknowledged
 
-    def __init__(self, source: Any, reader: str | Actor, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: JournalStore, reader: str | Actor, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.store: JournalStore = store_from(source)
+        self.store = store
         self.actor = reader if isinstance(reader, Actor) else Actor.therapist(reader)
         self.patient_id: int | None = None
         self.open_flags: list[SafetyFlag] = []
@@ -302,7 +307,7 @@ class JournalReviewWindow(QMainWindow):
             more = f"  (+{len(self.open_flags) - 1} more)" if len(self.open_flags) > 1 else ""
             self.banner_text.setText(
                 f"\u26a0 SAFETY: {f.patient_name} \u2014 {f.message}, "
-                f"{local_datetime(f.raised_at)}.{more}"
+                f"{time_text.date_and_time(f.raised_at)}.{more}"
             )
             self.banner.show()
         else:
@@ -311,9 +316,8 @@ class JournalReviewWindow(QMainWindow):
         for ne in self.store.new_entries(self.actor):
             v = ne.entry
             text = "private entry (not shared)" if v.redacted else _first_line(v.text)
-            self.new_list.addItem(
-                _item(f"{ne.patient_name} \u00b7 {local_datetime(v.updated_at)}\n{text}", v.id)
-            )
+            when = time_text.date_and_time(v.updated_at)
+            self.new_list.addItem(_item(f"{ne.patient_name} \u00b7 {when}\n{text}", v.id))
         self.left_tabs.setTabText(0, f"New entries ({self.new_list.count()})")
         selected = self.patient_id
         self.patient_list.clear()
@@ -329,7 +333,7 @@ class JournalReviewWindow(QMainWindow):
         self.entry_list.clear()
         for v in self.store.entries(self.actor, patient_id):
             text = "Private entry (not shared)" if v.redacted else _first_line(v.text)
-            self.entry_list.addItem(_item(f"{local_datetime(v.created_at)}\n{text}", v.id))
+            self.entry_list.addItem(_item(f"{time_text.date_and_time(v.created_at)}\n{text}", v.id))
         scores = self.store.scores(self.actor, patient_id)
         self.trend.show_scores(scores)
         latest = []
@@ -388,7 +392,7 @@ class JournalReviewWindow(QMainWindow):
         for hit in self._hits:
             label = QLabel(
                 f"{style}<b>{html.escape(hit.patient_name)}</b> \u00b7 "
-                f"{html.escape(local_datetime(hit.entry.created_at))}<br>"
+                f"{html.escape(time_text.date_and_time(hit.entry.created_at))}<br>"
                 f"{snippet_html(hit.snippet)}"
             )
             label.setTextFormat(Qt.TextFormat.RichText)

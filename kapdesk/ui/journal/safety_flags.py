@@ -11,10 +11,11 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from kapdesk.domain import time_text
 from kapdesk.domain.access import AccessDenied, Actor
-from kapdesk.storage.journal_store import JournalStore, SafetyFlag
+from kapdesk.storage.journal.questionnaires import SafetyFlag
+from kapdesk.storage.journal.store import JournalStore
 from kapdesk.ui.common.theme import set_role
-from kapdesk.ui.journal.widgets import local_datetime
 
 POLL_MS = 3000
 
@@ -64,7 +65,7 @@ class SafetyFlagBar(QFrame):
         more = f"  (+{len(flags) - 1} more open)" if len(flags) > 1 else ""
         self.text.setText(
             f"\u26a0 Safety flag \u2014 {newest.patient_name}: {newest.message}"
-            f" \u00b7 raised {local_datetime(newest.raised_at)}{more}"
+            f" \u00b7 raised {time_text.date_and_time(newest.raised_at)}{more}"
         )
         self.show()
 

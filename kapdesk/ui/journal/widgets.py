@@ -1,12 +1,10 @@
-"""Pieces both journal windows use: where the store comes from, times, the staff PIN dialog,
+"""Pieces both journal windows use: where the store comes from, the staff PIN dialog,
 and a bridge that brings writer-thread results back onto the GUI thread."""
 
 from __future__ import annotations
 
 import html
 import time
-from datetime import datetime
-from typing import Any
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -18,13 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from kapdesk.domain.staff_pin import DEMO_PIN, MIN_PIN_LENGTH, PinError, PinGate, hash_pin
-from kapdesk.storage.journal_store import HIT_END, HIT_START, JournalStore, store_for
+from kapdesk.storage.journal.search import HIT_END, HIT_START
+from kapdesk.storage.journal.store import JournalStore
 from kapdesk.ui.common.theme import set_role
-
-
-def store_from(source: Any) -> JournalStore:
-    """A ``JournalStore`` from a store, a ``Runtime`` (its recorder writes) or an engine."""
-    return store_for(source)
 
 
 def ensure_staff_pin(store: JournalStore, demo: bool) -> str | None:
@@ -34,11 +28,6 @@ def ensure_staff_pin(store: JournalStore, demo: bool) -> str | None:
         stored = hash_pin(DEMO_PIN)
         store.set_staff_pin_hash(stored)
     return stored
-
-
-def local_datetime(t: float) -> str:
-    """Local time the way people read it on a clinic laptop: 'Mon 23 Nov 2026, 14:02'."""
-    return datetime.fromtimestamp(t).strftime("%a %d %b %Y, %H:%M")
 
 
 def snippet_html(snippet: str) -> str:

@@ -9,7 +9,6 @@ Colour is never the only cue: every message carries its priority marker (``***``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapdesk.domain import time_text
 from kapdesk.domain.alarms import AlarmKind, AlarmState, AlarmTransition, AudioState, Priority
 from kapdesk.ui.common import theme
 from kapdesk.ui.common.announce import announce
@@ -33,16 +33,14 @@ from kapdesk.ui.common.theme import ALARM_COLOURS, ALARM_ON_TEXT
 FLASH_MS = {Priority.HIGH: 250, Priority.MEDIUM: 800}
 
 
-def local_time(t: float) -> str:
-    return datetime.fromtimestamp(t).strftime("%H:%M:%S")
-
-
 def alarm_text(a: AlarmState) -> str:
     ack = f"  (ack. {a.acknowledged_by})" if a.acknowledged_by else ""
     latched = ""
     if a.latched:
         ended = a.condition_ended_at
-        latched = f"  [latched: ended {local_time(ended)}]" if ended is not None else "  [latched]"
+        latched = "  [latched]"
+        if ended is not None:
+            latched = f"  [latched: ended {time_text.clock_time_s(ended)}]"
     # The engine's messages already start with the priority marker (*** / ** / *).
     message = a.message if a.message.startswith("*") else f"{a.priority.marker} {a.message}"
     return f"{message}{latched}{ack}"
@@ -114,14 +112,14 @@ class AlarmBanner(QFrame):
         self.message.setText(alarm_text(top) if top else "No alarms")
         self.more.setText(f"+{len(urgent) - 1} more" if len(urgent) > 1 else "")
         if audio.paused_until is not None:
-            left = max(0, int(audio.paused_until - now))
-            audio_text = f"\U0001f507 Audio paused {left // 60}:{left % 60:02d}"
+            left = time_text.minutes_seconds(audio.paused_until - now)
+            audio_text = f"\U0001f507 Audio paused {left}"
         else:
             audio_text = ""
         self.audio.setText(audio_text)
         self.ack.setEnabled(any(a.audible for a in alarms))
         key = f" ({self.pause_key})" if self.pause_key else ""
-        self.pause.setText(f"Pause audio {int(pause_s) // 60}:{int(pause_s) % 60:02d}{key}")
+        self.pause.setText(f"Pause audio {time_text.minutes_seconds(pause_s)}{key}")
         self.pause.setEnabled(top is not None and audio.paused_until is None)
 
     def tick(self, elapsed_ms: int) -> None:
@@ -217,7 +215,7 @@ class AlarmList(QListWidget):
 
     def show_alarms(self, alarms: tuple[AlarmState, ...]) -> None:
         mine = [a for a in most_urgent(alarms) if a.kind == self.kind]
-        lines = [f"{local_time(a.started)}   {alarm_text(a)}" for a in mine]
+        lines = [f"{time_text.clock_time_s(a.started)}   {alarm_text(a)}" for a in mine]
         if lines == self._shown:
             return
         self._shown = lines
@@ -238,7 +236,8 @@ def log_line(tr: AlarmTransition) -> str:
     who = f"  by {tr.by}" if tr.by else ""
     episode = f"  [#{tr.episode}]" if tr.episode else ""
     what = tr.transition.value.replace("_", " ")
-    return f"{local_time(tr.t)}  {what:<18} {tr.kind.value:<13} {tr.message}{value}{who}{episode}"
+    when = time_text.clock_time_s(tr.t)
+    return f"{when}  {what:<18} {tr.kind.value:<13} {tr.message}{value}{who}{episode}"
 
 
 class AlarmLog(QListWidget):

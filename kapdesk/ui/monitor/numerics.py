@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QVBoxLayout, QWidget
 
+from kapdesk.domain import time_text
 from kapdesk.domain.alarms import AlarmKind, AlarmState, Priority
 from kapdesk.domain.readings import INVALID, SENSOR_OFF, SIGNAL_ARTIFACT
 from kapdesk.live.trend_store import TrendStore
 from kapdesk.ui.common import theme
 from kapdesk.ui.common.fitted_text import FittedText
+from kapdesk.ui.common.theme import styled_label
 
 NO_VALUE = "--"
 
@@ -44,12 +46,12 @@ class NumericTile(QFrame):
         lay.setVerticalSpacing(0)
         self.title = FittedText(title, min_px=15, max_px=18, alignment=Qt.AlignmentFlag.AlignLeft)
         self.title.setFixedSize(56, 24)
-        self.unit = QLabel(unit, objectName="muted")
+        self.unit = styled_label(unit, "muted")
         self.unit.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.value = FittedText(NO_VALUE, min_px=28, max_px=max_px, monospace=True)
         self.value.setMinimumHeight(36)
         self.value.setAccessibleDescription(f"{title} in {unit}")
-        self.status = QLabel("", objectName="muted")
+        self.status = styled_label("", "muted")
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight)
         lay.addWidget(self.title, 0, 0)
         lay.addWidget(self.unit, 1, 0)
@@ -94,12 +96,6 @@ def _flag_text(flags: frozenset[str]) -> str:
     return ""
 
 
-def age_text(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s ago"
-    return f"{seconds / 60:.0f} min ago"
-
-
 class NumericsPanel(QWidget):
     """Heart rate, SpO2 and the last cuff reading with its age."""
 
@@ -138,7 +134,7 @@ class NumericsPanel(QWidget):
                 continue
             t, v, flags = last
             if now - t > stale_after:
-                tile.show_value(NO_VALUE, f"no data for {age_text(now - t)[:-4]}")
+                tile.show_value(NO_VALUE, f"no data for {time_text.seconds_or_minutes(now - t)}")
             elif flags & {SENSOR_OFF, INVALID}:
                 tile.show_value(NO_VALUE, _flag_text(flags))
             else:
@@ -149,5 +145,5 @@ class NumericsPanel(QWidget):
         else:
             mean = f" ({_fmt(m[1])})" if m is not None else ""
             self.nibp.show_value(
-                f"{_fmt(s[1])}/{_fmt(d[1])}", f"mean{mean} · {age_text(now - s[0])}"
+                f"{_fmt(s[1])}/{_fmt(d[1])}", f"mean{mean} · {time_text.ago(now - s[0])}"
             )

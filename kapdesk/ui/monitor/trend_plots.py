@@ -230,8 +230,8 @@ class TrendPlots(pg.GraphicsLayoutWidget):
         if limits is self._limits:
             return
         self._limits = limits
-        for plot, item in self._limit_items:
-            plot.removeItem(item)
+        for plot, old in self._limit_items:
+            plot.removeItem(old)
         self._limit_items.clear()
         for row, channels in LIMIT_CHANNELS.items():
             plot = self.plots[row]

@@ -5,10 +5,10 @@ screen, for medical staff across the room."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from kapdesk.live.runtime import Runtime
-from kapdesk.ui.common.theme import Theme
+from kapdesk.ui.common.theme import Theme, styled_label
 from kapdesk.ui.monitor.alarm_views import AlarmBanner
 from kapdesk.ui.monitor.numerics import NumericsPanel
 from kapdesk.ui.monitor.trend_plots import TrendPlots
@@ -39,7 +39,7 @@ class MonitorView(QWidget):
         lay.addWidget(self.banner)
 
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Trend window", objectName="muted"))
+        bar.addWidget(styled_label("Trend window", "muted"))
         self.window_choice = QComboBox()
         for label, _s in WINDOWS:
             self.window_choice.addItem(label)

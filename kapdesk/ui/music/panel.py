@@ -21,19 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapdesk.domain import time_text
 from kapdesk.domain.music import SILENCE
 from kapdesk.ui.common.theme import set_role
 from kapdesk.ui.music.player import SessionMusicPlayer
 
 #: Minimum height of a touch/click target (px); WCAG 2.5.5 asks for 44.
 TARGET_PX = 48
-
-
-def clock_text(ms: int) -> str:
-    s = max(0, ms) // 1000
-    if s >= 3600:
-        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def cue_label(cue: str | None) -> str:
@@ -180,7 +174,9 @@ class MusicPanel(QFrame):
 
     def _position(self, ms: int) -> None:
         duration = self.player.duration_ms()
-        self.time.setText(f"{clock_text(ms)} / {clock_text(duration)}")
+        self.time.setText(
+            f"{time_text.short_elapsed(ms // 1000)} / {time_text.short_elapsed(duration // 1000)}"
+        )
         self.progress.setValue(int(1000 * ms / duration) if duration > 0 else 0)
 
     def _show_problem(self, message: str) -> None:

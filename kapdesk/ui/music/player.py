@@ -515,8 +515,16 @@ class SessionTimeline(Protocol):
     def record(self, kind: str, data: Mapping[str, Any] | None = None) -> SessionEvent: ...
 
 
-def follow_session(player: SessionMusicPlayer, controller: SessionTimeline) -> None:
+def follow_session(
+    player: SessionMusicPlayer,
+    controller: SessionTimeline,
+    phase_cues_for: Callable[[str], Mapping[str, str]] | None = None,
+) -> None:
     """Wire the player to a session: phases switch the music, music lands on the timeline.
+
+    ``phase_cues_for(protocol)`` gives the phase -> playlist map of a protocol: when a
+    session starts or resumes, its own protocol's map is used (a protocol's
+    ``[music.phases]``), whatever protocol was in force when the app started.
 
     Music played while no session is in progress (before the start, after discharge) is
     not recorded: there is no timeline for it. Listener calls may come from any thread,
@@ -534,8 +542,12 @@ def follow_session(player: SessionMusicPlayer, controller: SessionTimeline) -> N
             player.end_of_session()
         elif not isinstance(item, SessionEvent):
             return
-        elif item.kind == EventKind.SESSION_STARTED:
-            player.record_playing("session_started")
+        elif item.kind in (EventKind.SESSION_STARTED, EventKind.SESSION_RESUMED):
+            session = controller.session
+            if phase_cues_for is not None and session is not None:
+                player.queue.phase_cues = dict(phase_cues_for(session.protocol))
+            if item.kind == EventKind.SESSION_STARTED:
+                player.record_playing("session_started")
         elif item.kind == EventKind.PHASE_ENTERED and item.phase is not None:
             player.on_phase(item.phase)
         elif item.kind in (EventKind.SESSION_COMPLETED, EventKind.SESSION_ABORTED):

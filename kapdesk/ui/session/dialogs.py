@@ -14,7 +14,6 @@ come from the theme (``set_role``), never from a widget's own style sheet.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from html import escape
 
 from PySide6.QtCore import Qt
@@ -42,15 +41,13 @@ from PySide6.QtWidgets import (
 )
 
 from kapdesk.config.errors import ConfigFileError
-from kapdesk.config.protocols import available_protocols, default_protocol
+from kapdesk.domain import time_text
 from kapdesk.domain.checklist import GateAnswer, GateKind, Override, StaffRole
 from kapdesk.domain.discharge import DischargeAssessment
 from kapdesk.domain.dosing import Dose, mg_per_kg, route_label, route_phrase
 from kapdesk.domain.scales import Scale
 from kapdesk.domain.schedule import CheckKind
 from kapdesk.live.runtime import Runtime
-from kapdesk.storage.models import SessionRow
-from kapdesk.storage.records import list_patients
 from kapdesk.ui.common.screen_fit import FitScroll, fitted_size
 from kapdesk.ui.common.theme import set_role
 from kapdesk.ui.session.patient_dialog import PatientDialog
@@ -65,16 +62,6 @@ ROLE_LABELS = {
 def _status_role(ok: bool) -> str:
     """A gate or criterion that passes reads as "ok", one that does not as "warn"."""
     return "ok" if ok else "warn"
-
-
-def last_used_protocol(runtime: Runtime) -> str | None:
-    """The protocol of the most recent session in the database, if any."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session as OrmSession
-
-    q = select(SessionRow.protocol).order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
-    with OrmSession(runtime.engine) as s:
-        return s.scalars(q.limit(1)).first()
 
 
 class ActionDialog(QDialog):
@@ -202,7 +189,7 @@ class NewSessionDialog(ActionDialog):
         row.addWidget(new_patient)
         form.addRow("Patient", row)
         self.protocol = QComboBox()
-        for pid, name in available_protocols():
+        for pid, name in self.runtime.clinic.protocols():
             self.protocol.addItem(name, pid)
         form.addRow("Protocol", self.protocol)
         self.about = _muted("")
@@ -221,7 +208,7 @@ class NewSessionDialog(ActionDialog):
         notes: list[str] = []
         role = "muted"
         try:
-            configured = default_protocol()
+            configured = self.runtime.clinic.default_protocol()
         except ConfigFileError as e:
             configured, role = None, "warn"
             notes.append(f"The clinic default cannot be read: {e}")
@@ -236,7 +223,7 @@ class NewSessionDialog(ActionDialog):
                     " default_protocol) is not a protocol that loads here."
                 )
         if choice is None:
-            last = last_used_protocol(self.runtime)
+            last = self.runtime.patients.last_used_protocol()
             if last is not None and self.protocol.findData(last) >= 0:
                 choice, why = last, "the protocol of the last session"
         if choice is not None:
@@ -249,14 +236,14 @@ class NewSessionDialog(ActionDialog):
 
     def reload_patients(self, select_id: int | None = None) -> None:
         self.patient.clear()
-        for p in list_patients(self.runtime.engine):
+        for p in self.runtime.patients.all():
             weight = f", {p.weight_kg:g} kg" if p.weight_kg else ""
             self.patient.addItem(f"{p.display_name}{weight}", p)
             if p.id == select_id:
                 self.patient.setCurrentIndex(self.patient.count() - 1)
 
     def create_patient(self) -> PatientDialog:
-        dialog = PatientDialog(self.runtime.recorder, parent=self)
+        dialog = PatientDialog(self.runtime.patients, parent=self)
         dialog.accepted.connect(lambda: self._created(dialog))
         dialog.open()
         return dialog
@@ -266,11 +253,9 @@ class NewSessionDialog(ActionDialog):
             self.reload_patients(dialog.saved.id)
 
     def _describe(self) -> None:
-        from kapdesk.config.protocols import protocol_set
-
         pid = self.protocol.currentData()
         if pid:
-            p = protocol_set(pid).protocol
+            p = self.runtime.clinic.protocol(pid).protocol
             routes = ", ".join(route_label(r) for r in p.dosing.routes)
             self.about.setText(
                 f"{p.description}\nRoute: {routes}. About {p.expected_total_min:.0f} min in "
@@ -602,7 +587,7 @@ class CheckDialog(ActionDialog):
             form.addRow("Diastolic", self.diastolic)
             self.body.addLayout(form)
             if last_sys is not None:
-                when = datetime.fromtimestamp(last_sys[0]).strftime("%H:%M:%S")
+                when = time_text.clock_time_s(last_sys[0])
                 self.body.addWidget(_muted(f"Filled in from the monitor's reading at {when}."))
         else:
             scale = runtime.controller.scales[str(self.check.scale)]

@@ -9,7 +9,7 @@ alarms must stay the only loud thing on screen. Times count on the session clock
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor
@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapdesk.domain import time_text
 from kapdesk.domain.schedule import Slot, SlotState
-from kapdesk.domain.session import EventKind, SessionEvent, SessionState
+from kapdesk.domain.session import SessionEvent, SessionState
 from kapdesk.live.runtime import Runtime
 from kapdesk.ui.common import theme
 from kapdesk.ui.common.gui_thread import ThreadInbox
-from kapdesk.ui.common.theme import set_role
+from kapdesk.ui.common.theme import set_role, styled_label
 from kapdesk.ui.session.dialogs import (
     ActionDialog,
     CheckDialog,
@@ -50,23 +51,17 @@ from kapdesk.ui.session.summary import SessionSummaryView
 REFRESH_MS = 1000
 
 
-def mmss(seconds: float) -> str:
-    s = max(0, int(seconds))
-    h, m = divmod(s // 60, 60)
-    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
-
-
 def slot_text(slot: Slot, now: float) -> str:
     if slot.state is SlotState.DONE and slot.done_t is not None:
-        done = datetime.fromtimestamp(slot.done_t).strftime("%H:%M")
+        done = time_text.clock_time(slot.done_t)
         return f"\u2713 {slot.label} \u2014 done {done}"
     if slot.due_t is None:
         return f"{slot.label} \u2014 due now" if slot.pending else slot.label
     delta = slot.due_t - now
     if slot.state is SlotState.UPCOMING:
-        return f"{slot.label} \u2014 in {mmss(delta)}"
+        return f"{slot.label} \u2014 in {time_text.short_elapsed(delta)}"
     if slot.state is SlotState.OVERDUE:
-        return f"{slot.label} \u2014 {mmss(-delta)} late"
+        return f"{slot.label} \u2014 {time_text.short_elapsed(-delta)} late"
     if slot.state is SlotState.MISSED:
         return f"\u2717 {slot.label} \u2014 missed (not recorded)"
     return f"{slot.label} \u2014 due now"
@@ -85,7 +80,7 @@ class SessionPanel(QFrame):
         lay.setContentsMargins(16, 14, 16, 14)
         lay.setSpacing(10)
 
-        self.patient = QLabel("No session", objectName="muted")
+        self.patient = styled_label("No session", "muted")
         self.patient.setWordWrap(True)
         self.phase = QLabel("\u2014")
         set_role(self.phase, "title")
@@ -94,7 +89,7 @@ class SessionPanel(QFrame):
         set_role(self.phase_time, "large")
         self.progress = QProgressBar(textVisible=False, maximum=1000)
         self.progress.setFixedHeight(6)
-        self.next = QLabel("", objectName="muted")
+        self.next = styled_label("", "muted")
         self.next.setWordWrap(True)
         self.clocks = QLabel("")
         set_role(self.clocks, "large")
@@ -114,7 +109,7 @@ class SessionPanel(QFrame):
         set_role(self.intention, "intention")
         lay.addWidget(self.intention)
 
-        lay.addWidget(QLabel("Checks", objectName="heading"))
+        lay.addWidget(styled_label("Checks", "heading"))
         self.checks = QListWidget()
         self.checks.setMinimumHeight(120)
         self.checks.setWordWrap(True)  # a narrow dock: the whole "... 3:10 late" stays readable
@@ -149,7 +144,7 @@ class SessionPanel(QFrame):
         self.check_menu = QMenu(self)
         self.buttons["check"].setMenu(self.check_menu)
 
-        self.message = QLabel("", objectName="muted")
+        self.message = styled_label("", "muted")
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
 
@@ -237,16 +232,18 @@ class SessionPanel(QFrame):
         spent = now - session.phase_started_at
         expected = phase.expected_s
         if expected:
-            self.phase_time.setText(f"{mmss(spent)} of about {mmss(expected)}")
+            self.phase_time.setText(
+                f"{time_text.short_elapsed(spent)} of about {time_text.short_elapsed(expected)}"
+            )
             self.progress.setValue(min(1000, int(1000 * spent / expected)))
         else:
-            self.phase_time.setText(mmss(spent))
+            self.phase_time.setText(time_text.short_elapsed(spent))
         nxt = session.next_phase
         if nxt is None:
             self.next.setText("Last phase: discharge when the criteria are met")
         else:
             left = session.phase_started_at + expected - now
-            when = f"in about {mmss(left)}" if left > 0 else "when ready"
+            when = f"in about {time_text.short_elapsed(left)}" if left > 0 else "when ready"
             self.next.setText(f"Next: {nxt.label} \u2014 {when}")
 
     def _refresh_clocks(self, now: float) -> None:
@@ -256,13 +253,13 @@ class SessionPanel(QFrame):
         parts = []
         if session.started_at is not None:
             end = session.ended_at if session.ended_at is not None else now
-            parts.append(f"Session {mmss(end - session.started_at)}")
+            parts.append(f"Session {time_text.short_elapsed(end - session.started_at)}")
         observed = c.observed_s(now)
         if observed is not None and c.protocol is not None:
             need = c.protocol.observation_min * 60
-            parts.append(f"since dose {mmss(observed)}")
+            parts.append(f"since dose {time_text.short_elapsed(observed)}")
             if observed < need and session.state is SessionState.IN_PROGRESS:
-                parts.append(f"observe {mmss(need - observed)} more")
+                parts.append(f"observe {time_text.short_elapsed(need - observed)} more")
         self.clocks.setText(" \u00b7 ".join(parts))
 
     def _refresh_reminder(self, now: float) -> None:
@@ -273,13 +270,13 @@ class SessionPanel(QFrame):
             self.reminder.hide()
             return
         due = c.check_in_due()
-        text = f"Eye mask on for {mmss(now - mask_on)}"
+        text = f"Eye mask on for {time_text.short_elapsed(now - mask_on)}"
         if due is not None and now >= due:
             text += " \u00b7 a gentle check-in is due"
             set_role(self.reminder, "due")
         else:
             if due is not None:
-                text += f" \u00b7 next check-in in {mmss(due - now)}"
+                text += f" \u00b7 next check-in in {time_text.short_elapsed(due - now)}"
             set_role(self.reminder, "calm")
         self.reminder.setText(text)
         self.reminder.show()
@@ -331,7 +328,7 @@ class SessionPanel(QFrame):
         dialog.show()
         return dialog
 
-    def _guard(self, make: type[ActionDialog]) -> ActionDialog | None:
+    def _guard(self, make: Callable[[Runtime, QWidget], ActionDialog]) -> ActionDialog | None:
         try:
             dialog = make(self.runtime, self)
         except (RuntimeError, ValueError, KeyError) as e:
@@ -427,36 +424,3 @@ class SessionPanel(QFrame):
 
     def _on_event(self, event: SessionEvent) -> None:
         self.refresh()
-
-
-#: Short labels for vitals-plot markers, one per timeline event kind the staff act on.
-MARKER_LABELS = {
-    "checklist": "Checklist",
-    "intention": "Intention",
-    "dose": "Dose",
-    "eye_mask_on": "Mask on",
-    "eye_mask_off": "Mask off",
-    "check_in": "Check-in",
-    "note": "Note",
-    "discharge": "Discharge",
-    "session_resumed": "Resumed",
-    "marker": "Marker",
-}
-
-
-def marker_label(event: SessionEvent) -> str | None:
-    """The label of a plot marker for ``event`` (None: no marker, e.g. phase_ended).
-
-    The lead's main window can call this for every event and pass the result to
-    ``TrendPlots.add_event_marker``."""
-    d = event.data
-    if event.kind == EventKind.PHASE_ENTERED:
-        return str(d.get("label") or event.phase or "")
-    if event.kind == EventKind.DOSE and d.get("booster"):
-        return f"Booster {d.get('number', '')}".strip()
-    if event.kind == EventKind.CHECK:
-        if d.get("kind") == "bp":
-            return f"BP {d.get('systolic', 0):g}/{d.get('diastolic', 0):g}"
-        short = {"moaas": "MOAA/S"}.get(str(d.get("scale")), str(d.get("label", "Check")))
-        return f"{short} {d.get('total')}"
-    return MARKER_LABELS.get(event.kind)

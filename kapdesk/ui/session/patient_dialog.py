@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -23,9 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from kapdesk.domain.patients import Patient
-from kapdesk.storage.recorder import Recorder
-from kapdesk.storage.records import add_patient, update_patient
-from kapdesk.ui.common.theme import set_role
+from kapdesk.storage.patients import PatientDirectory
+from kapdesk.ui.common.theme import set_role, styled_label
 
 #: Baseline channels asked for, with their label, unit and plausible range.
 BASELINE_FIELDS = (
@@ -46,10 +44,13 @@ class PatientDialog(QDialog):
     """Create a patient, or edit one (``patient`` given); ``saved`` holds the result."""
 
     def __init__(
-        self, recorder: Recorder, patient: Patient | None = None, parent: QWidget | None = None
+        self,
+        patients: PatientDirectory,
+        patient: Patient | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.recorder = recorder
+        self.patients = patients
         self.original = patient
         self.saved: Patient | None = None
         self.setWindowTitle("Edit patient" if patient else "New patient")
@@ -79,7 +80,7 @@ class PatientDialog(QDialog):
         form.addRow("Allergies", self.allergies)
         form.addRow("Medications", self.medications)
         form.addRow("Notes", self.notes)
-        self.error = QLabel("", objectName="error")
+        self.error = styled_label("", "error")
         set_role(self.error, "error")
         self.error.setWordWrap(True)
         lay.addWidget(self.error)
@@ -131,9 +132,9 @@ class PatientDialog(QDialog):
         try:
             patient = self.patient()
             if patient.id is None:
-                self.recorder.call(lambda s: add_patient(s, patient))
+                self.patients.add(patient)
             else:
-                self.recorder.call(lambda s: update_patient(s, patient))
+                self.patients.update(patient)
         except ValueError as e:
             self.error.setText(str(e))
             return

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
+from kapdesk.domain import time_text
 from kapdesk.domain.session import SessionEvent
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.records import StoredSession
@@ -30,11 +30,16 @@ class ResumeOffer:
     @property
     def text(self) -> str:
         s = self.stored
-        started = datetime.fromtimestamp(s.started_at).strftime("%H:%M") if s.started_at else "?"
+        started = time_text.clock_time(s.started_at) if s.started_at else "?"
         phase = (s.phase or "?").replace("_", " ")
         gap = ""
         if self.gap_s is not None:
-            gap = f" Nothing was recorded for the last {_minutes(self.gap_s)}."
+            last = (
+                "second"
+                if self.gap_s < 1
+                else time_text.seconds_or_minutes(self.gap_s, minutes_from=90)
+            )
+            gap = f" Nothing was recorded for the last {last}."
         speed = f" (its clock ran at x{s.clock_speed:g})" if s.clock_speed != 1 else ""
         which = f"Open session {self.number} of {self.of}: " if self.of > 1 else ""
         return (
@@ -43,14 +48,6 @@ class ResumeOffer:
             "Resume it with its timeline intact? The gap is recorded, and its monitors "
             "are reconnected."
         )
-
-
-def _minutes(seconds: float) -> str:
-    if seconds < 1:
-        return "second"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min"
 
 
 def pending_resumes(runtime: Runtime) -> list[ResumeOffer]:

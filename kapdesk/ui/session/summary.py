@@ -10,26 +10,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
-from sqlalchemy import Engine
 
+from kapdesk.domain import time_text, timeline
 from kapdesk.domain.event_text import describe as describe_event
 from kapdesk.domain.session import EventKind, SessionEvent
 from kapdesk.live.session_controller import SessionController
-from kapdesk.storage.records import get_stored_session, load_events
 from kapdesk.ui.common import theme
-
-
-def _t(t: float) -> str:
-    return datetime.fromtimestamp(t).strftime("%H:%M")
-
-
-def _dur(seconds: float) -> str:
-    m = round(seconds / 60)
-    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
 
 
 def _e(text: Any) -> str:
@@ -50,15 +39,16 @@ def summary_html(
         return describe_event(e, protocol)
 
     ev = list(events)
-    started = next((e.t for e in ev if e.kind == EventKind.SESSION_STARTED), None)
-    ended = next(
-        (e.t for e in ev if e.kind in (EventKind.SESSION_COMPLETED, EventKind.SESSION_ABORTED)),
-        None,
-    )
+    started, ended = timeline.session_span(ev)
     out = [f"<h2>{_e(patient)}</h2><p class='muted'>{_e(protocol)}"]
     if started is not None:
-        day = datetime.fromtimestamp(started).strftime("%A %d %B %Y")
-        span = f", {_t(started)}\u2013{_t(ended)} ({_dur(ended - started)})" if ended else ""
+        day = time_text.day(started)
+        span = ""
+        if ended:
+            span = (
+                f", {time_text.clock_time(started)}\u2013{time_text.clock_time(ended)}"
+                f" ({time_text.duration(ended - started)})"
+            )
         out.append(f" \u00b7 {day}{span}")
     out.append("</p>")
 
@@ -71,7 +61,7 @@ def summary_html(
     checklist = [e for e in ev if e.kind == EventKind.CHECKLIST]
     rows = []
     for e in checklist[-1:]:
-        rows.append(f"{_t(e.t)} \u2014 {_e(describe(e))}")
+        rows.append(f"{time_text.clock_time(e.t)} \u2014 {_e(describe(e))}")
         for item in e.data.get("items", []):
             ov = item.get("override")
             if ov:
@@ -80,14 +70,14 @@ def summary_html(
                     f"{_e(ov['by'])} ({_e(ov['role'])}): \u201c{_e(ov['reason'])}\u201d"
                 )
     section("Before dosing", rows)
-    intention = [e for e in ev if e.kind == EventKind.INTENTION]
-    if intention:
-        said = _e(intention[-1].data.get("text"))
+    intention = timeline.intention(ev)
+    if intention is not None:
+        said = _e(intention)
         out.append(f"<h3>Intention</h3><p class='quote'>\u201c{said}\u201d</p>")
     doses = [e for e in ev if e.kind == EventKind.DOSE]
-    section("Medicine", [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in doses])
+    section("Medicine", [f"{time_text.clock_time(e.t)} \u2014 {_e(describe(e))}" for e in doses])
     recorded = [e for e in ev if e.kind == EventKind.CHECK]
-    rows = [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in recorded]
+    rows = [f"{time_text.clock_time(e.t)} \u2014 {_e(describe(e))}" for e in recorded]
     if checks is not None:
         done = len(checks.get("done", ()))
         rows.insert(0, f"<span class='ok'>{done} scheduled check(s) done</span>")
@@ -96,28 +86,31 @@ def summary_html(
         for label in checks.get("skipped", ()):
             rows.append(f"<span class='warn'>\u2717 Not done at discharge: {_e(label)}</span>")
     section("Checks", rows)
-    mask_rows, on_t, total = [], None, 0.0
-    for e in ev:
-        if e.kind == EventKind.EYE_MASK_ON:
-            on_t = e.t
-        elif e.kind == EventKind.EYE_MASK_OFF and on_t is not None:
-            mask_rows.append(f"{_t(on_t)}\u2013{_t(e.t)} ({_dur(e.t - on_t)})")
-            total += e.t - on_t
-            on_t = None
+    mask_rows = [
+        f"{time_text.clock_time(on)}\u2013{time_text.clock_time(off)}"
+        f" ({time_text.duration(off - on)})"
+        for on, off in timeline.mask_periods(ev)
+    ]
     check_ins = sum(e.kind == EventKind.CHECK_IN for e in ev)
     if check_ins:
         mask_rows.append(f"{check_ins} check-in(s)")
     section("Eye mask", mask_rows)
     section(
         "Notes",
-        [f"{_t(e.t)} \u2014 {_e(e.data.get('text', ''))}" for e in ev if e.kind == EventKind.NOTE],
+        [
+            f"{time_text.clock_time(e.t)} \u2014 {_e(e.data.get('text', ''))}"
+            for e in ev
+            if e.kind == EventKind.NOTE
+        ],
     )
     gaps = [e for e in ev if e.kind == EventKind.SESSION_RESUMED]
-    section("Interruptions", [f"{_t(e.t)} \u2014 {_e(describe(e))}" for e in gaps])
+    section(
+        "Interruptions", [f"{time_text.clock_time(e.t)} \u2014 {_e(describe(e))}" for e in gaps]
+    )
     discharge = [e for e in ev if e.kind == EventKind.DISCHARGE]
     rows = []
     for e in discharge[-1:]:
-        rows.append(f"{_t(e.t)} \u2014 {_e(describe(e))}")
+        rows.append(f"{time_text.clock_time(e.t)} \u2014 {_e(describe(e))}")
         observed = e.data.get("observed_min")
         if observed is not None:
             need = f" (minimum {observation_min:g} min)" if observation_min else ""
@@ -130,12 +123,14 @@ def summary_html(
                 text += f" \u2014 overridden by {_e(ov['by'])}: \u201c{_e(ov['reason'])}\u201d"
             rows.append(text)
     section("Discharge", rows)
-    timeline = [
-        f"{_t(e.t)} \u2014 {_e(describe(e))}"
-        for e in ev
-        if e.kind not in (EventKind.PHASE_ENDED, EventKind.BASELINE)
-    ]
-    section("Timeline", timeline)
+    section(
+        "Timeline",
+        [
+            f"{time_text.clock_time(e.t)} \u2014 {_e(describe(e))}"
+            for e in ev
+            if e.kind not in (EventKind.PHASE_ENDED, EventKind.BASELINE)
+        ],
+    )
     return "".join(out)
 
 
@@ -176,11 +171,4 @@ class SessionSummaryView(QTextBrowser):
                 protocol.observation_min if protocol else None,
                 controller.check_outcome(),
             )
-        )
-
-    @classmethod
-    def for_session(cls, engine: Engine, session_id: int) -> SessionSummaryView:
-        stored = get_stored_session(engine, session_id)
-        return cls(
-            summary_html(stored.patient, stored.protocol, load_events(engine, session_id), None)
         )

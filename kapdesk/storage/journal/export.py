@@ -16,7 +16,8 @@ from kapdesk.domain.access import Actor
 from kapdesk.domain.clock import iso_utc
 from kapdesk.domain.journal import CHECKIN_SCALES, EntryView
 from kapdesk.domain.questionnaires import INSTRUMENTS
-from kapdesk.storage.journal_store import JournalStore, ScorePoint
+from kapdesk.storage.journal.questionnaires import ScorePoint
+from kapdesk.storage.journal.store import JournalStore
 
 PRIVATE_NOTE = "Private entry: the patient chose not to share it. Its text is not included."
 
