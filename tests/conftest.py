@@ -1,4 +1,10 @@
-"""Test settings shared by every test: offscreen Qt, a private data directory."""
+"""Test settings and fixtures shared by every test: offscreen Qt, a private data directory,
+a fresh database, the app's theme, and a real runtime with a stepped session clock.
+
+Support modules live in tests/support (on sys.path through pyproject's ``pythonpath``);
+tests/acquisition/ble/conftest.py and tests/storage/postgres/conftest.py add the BLE and
+PostgreSQL fixtures (the BLE ``clock`` there, a real ``SessionClock``, replaces the
+stepped one below)."""
 
 from __future__ import annotations
 
@@ -6,9 +12,17 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from session_test_support import SteppedClock
+
+    from kapdesk.live.runtime import Runtime
 
 
 @pytest.fixture
@@ -63,3 +77,29 @@ def app_theme(qapp):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     qapp.setPalette(palette)
     qapp.setStyleSheet(sheet)
+
+
+@pytest.fixture
+def runtime(db_url: str) -> Iterator[Runtime]:
+    """A real runtime on a fresh database, at the accelerated session speed (``SPEED``)."""
+    from session_test_support import SPEED
+
+    from kapdesk.live.runtime import Runtime
+    from kapdesk.storage.database import open_database
+
+    rt = Runtime.build(open_database(db_url), speed=SPEED)
+    try:
+        yield rt
+    finally:
+        rt.shutdown()
+
+
+@pytest.fixture
+def clock(runtime: Runtime) -> SteppedClock:
+    """The runtime's session clock with its monotonic source under the test's control, so
+    "45 minutes later" is instant and deterministic while every other part runs for real."""
+    from session_test_support import SteppedClock
+
+    stepped = SteppedClock(runtime, time.monotonic())
+    runtime.clock.monotonic = stepped
+    return stepped

@@ -16,7 +16,7 @@ LAPTOP_SCREEN = {"name": "laptop", "x": 0, "y": 0, "width": 1280, "height": 720,
 
 SCRIPT = r"""
 import json, sys
-sys.path.insert(0, "tests/session")
+sys.path.insert(0, "tests/support")
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from kapdesk.ui.common import theme

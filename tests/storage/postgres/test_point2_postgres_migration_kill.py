@@ -16,7 +16,7 @@ from sqlalchemy import inspect, text
 
 from kapdesk.storage.database import create_db_engine, head_revision, migrate, open_database
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHILD = """
 import sys, time
 from sqlalchemy import event

@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 from kapdesk.ui.common.gui_thread import FutureBridge, ThreadInbox
 from kapdesk.ui.common.media import media_player
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_inbox_hands_worker_items_to_the_gui_thread_in_order(qtbot: QtBot) -> None:

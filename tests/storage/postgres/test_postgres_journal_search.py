@@ -1,7 +1,7 @@
 """The journal's full-text search on PostgreSQL (tsvector + GIN index), held to the same
-promises as the SQLite FTS5 path in tests/journal/test_journal_store.py: every word must
-match, prefixes and tags count, a therapist never gets a private entry's text, and what a
-user types is data, never query syntax."""
+promises as the SQLite FTS5 path in tests/storage/journal/test_journal_store.py: every
+word must match, prefixes and tags count, a therapist never gets a private entry's text,
+and what a user types is data, never query syntax."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Fixtures for BLE end-to-end tests: the BLE loop thread, an emulated world, a recording hub."""
+"""Fixtures for BLE end-to-end tests: the BLE loop thread, an emulated world, a recording hub.
+
+``clock`` here is a real-time ``SessionClock``; it replaces tests/conftest.py's stepped
+clock (which needs a runtime) for the tests in this folder."""
 
 from __future__ import annotations
 

@@ -101,6 +101,7 @@ def test_the_window_takes_its_colours_from_the_active_theme(
 
     from kapdesk.ui.common import theme
 
+    theme.apply(qapp, theme.DARK)  # from the dark theme, whatever an earlier test switched to
     patient_id, session_id = create_demo_session(runtime.engine)
     demo = create_demo_journal(runtime.journal, patient_id, session_id)
     win = JournalReviewWindow(runtime.journal, "Dr Demo")
