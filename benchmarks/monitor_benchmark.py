@@ -49,6 +49,7 @@ from benchmarks.loads import (
 )
 from benchmarks.naive_plot import NaivePlot
 from benchmarks.probes import CpuMeter, GcPauses, ScreenProbe, percentile, rss_mb
+from benchmarks.storage_benchmark import measure_storage
 from kapdesk.app import freeze_startup_objects
 from kapdesk.demo.script import demo_patient
 from kapdesk.domain.alarms import AlarmTransition, Condition, TransitionKind
@@ -67,6 +68,10 @@ TARGET_LATENCY_P99_MS = 50.0
 TARGET_ALARM_LATE_MS = 100.0
 TARGET_CPU_PERCENT = 25.0
 TARGET_MEMORY_GROWTH_MB = 30.0
+TARGET_DB_MB_PER_HOUR = 1.5  # issue 13: <= 3 MB per 2-hour session
+TARGET_EXPORT_2H_S = 3.0
+TARGET_TREND_MS = 100.0
+TARGET_MIGRATION_2H_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -81,12 +86,13 @@ class Config:
     naive_stress_s: float
     memory_hours: float  # simulated session hours
     memory_warmup_min: float = 10.0  # simulated minutes before the first RSS reading
+    storage_hours: float = 2.0  # session hours written for the storage figures (issue 13)
     gui_block_ms: int = 300  # the simulated heavy redraw during the alarm phase...
     gui_block_every_ms: int = 500  # ...started this often (the GUI is busy 60 % of the time)
 
 
 FULL = Config("full", 60, 30, 45, 30, 15, memory_hours=8.0)
-QUICK = Config("quick", 6, 4, 14, 4, 3, memory_hours=0.5)
+QUICK = Config("quick", 6, 4, 14, 4, 3, memory_hours=0.5, storage_hours=0.1)
 
 # -- small Qt helpers ---------------------------------------------------------------------
 
@@ -518,6 +524,8 @@ def run(config: Config, workdir: Path, log: Callable[[str], None]) -> dict[str, 
     results["memory"] = phase(
         measure_memory, workdir, config.memory_hours, config.memory_warmup_min
     )
+    log(f"storage: {config.storage_hours:g} session hours in blocks and as rows ...")
+    results["storage"] = phase(measure_storage, workdir, config.storage_hours)
     results["targets"] = targets(results)
     results["machine"] = {
         "cpus": os.cpu_count(),
@@ -539,6 +547,10 @@ def targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "alarm_late_max_ms": t(r["alarms"]["late_ms"]["max"], TARGET_ALARM_LATE_MS),
         "app_cpu_realistic_percent": t(r["realistic"]["app_cpu_percent"], TARGET_CPU_PERCENT),
         "memory_growth_mb": t(r["memory"]["growth_mb"], TARGET_MEMORY_GROWTH_MB),
+        "db_mb_per_hour": t(r["storage"]["blocks"]["mb_per_hour"], TARGET_DB_MB_PER_HOUR),
+        "export_2h_s": t(r["storage"]["blocks"]["export_s_per_2h"], TARGET_EXPORT_2H_S),
+        "whole_session_trend_ms": t(r["storage"]["blocks"]["trend_ms"], TARGET_TREND_MS),
+        "migration_2h_s": t(r["storage"]["rows"]["migration_s_per_2h"], TARGET_MIGRATION_2H_S),
     }
 
 
@@ -622,6 +634,39 @@ def report(r: dict[str, Any]) -> str:
         f"{mem['readings']} in {mem['wall_s']} s (x{mem['speedup']}),"
         f" {mem['python_objects_growth']:+d} objects,"
         f" MB at h: {', '.join(f'{h:g}:{mb:.0f}' for h, mb in mem['rss_trend_mb'][::4])}",
+    )
+    st = r["storage"]
+    blocks, rows_ = st["blocks"], st["rows"]
+    row(
+        "database per session hour, realistic (MB)",
+        f"{blocks['mb_per_hour']:.2f}  (row per sample: {rows_['mb_per_hour']:.1f};"
+        f" {blocks['bytes_per_reading']:.1f} vs {rows_['bytes_per_reading']:.0f} bytes a reading)",
+        "<= 1.5",
+        "db_mb_per_hour",
+    )
+    row(
+        "JSON export of a 2-hour session (s)",
+        f"{blocks['export_s_per_2h']:.2f}  (row per sample: {rows_['export_s_per_2h']:.2f})",
+        "< 3",
+        "export_2h_s",
+    )
+    row(
+        "whole-session trend, 4 vitals (ms)",
+        f"{blocks['trend_ms']:.1f}  ({blocks['trend_points']} minute points)",
+        "< 100",
+        "whole_session_trend_ms",
+    )
+    row(
+        "migration of a 2-hour row-per-sample session (s)",
+        f"{rows_['migration_s_per_2h']:.2f}  ({rows_['readings']} rows checked)",
+        "< 10",
+        "migration_2h_s",
+    )
+    row(
+        "  storage: trends read back at a resume",
+        f"{blocks['resume_trend_samples']} samples in {blocks['resume_trend_ms']:.0f} ms;"
+        f" {blocks['readings']} readings in {blocks['blocks']} blocks"
+        f" ({st['session_hours']:g} h written, figures scaled to the hour / 2 h)",
     )
     width = [max(len(rw[i]) for rw in rows) for i in range(4)]
     head = (

@@ -33,7 +33,9 @@ from kapdesk.domain.alarms import (
     AlarmSettings,
     Condition,
 )
+from kapdesk.domain.channels import CHANNELS, Sampling
 from kapdesk.domain.clock import SessionClock
+from kapdesk.domain.readings import Reading
 from kapdesk.domain.session import EventKind, SessionEvent, SessionState
 from kapdesk.live.alarm_service import AlarmService
 from kapdesk.live.session_controller import SessionController
@@ -48,6 +50,7 @@ from kapdesk.storage.records import (
     load_events,
 )
 from kapdesk.storage.rescue import import_rescued
+from kapdesk.storage.signals.reader import channel_names, iter_samples
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +159,7 @@ class Runtime:
                         self._on_device_change("connected", entry)
             elif not event.data.get("to_close"):  # resumed to carry on, not to end it
                 self._restore_alarms(session.id)
+                self._restore_trends(session.id)
                 self.alarms.await_data(self._expected_sources(session.protocol)[0])
         elif event.kind in (EventKind.SESSION_COMPLETED, EventKind.SESSION_ABORTED):
             self.alarms.expect_sources(())  # no session, no source to miss
@@ -174,6 +178,20 @@ class Runtime:
                     log.warning("baseline event without a usable value: %r", ev.data)
         record = load_alarm_transitions(self.engine, session_id)
         self.alarms.restore(baselines, record)
+
+    def _restore_trends(self, session_id: int | None) -> None:
+        """The session's trends so far come back from its record (``storage.signals``),
+        so the monitor's windows, up to the whole session, show what came before the
+        restart. Waveforms are not read back: only the live trace is drawn."""
+        if session_id is None:
+            return
+        waveforms = {c.name for c in CHANNELS.values() if c.sampling is Sampling.WAVEFORM}
+        with self.engine.connect() as conn:
+            wanted = channel_names(conn) - waveforms
+            for s in iter_samples(conn, session_id, wanted):
+                self.trends.add(
+                    Reading(s.channel, s.value, s.series.unit, s.t, s.series.device, s.flags)
+                )
 
     def _expect_sources(self, protocol: str) -> None:
         self.alarms.expect_sources(*self._expected_sources(protocol))

@@ -19,10 +19,10 @@ from kapdesk.domain.session import EventKind
 from kapdesk.storage.models import (
     AlarmRow,
     PatientRow,
-    ReadingRow,
     SessionEventRow,
     SessionRow,
 )
+from kapdesk.storage.signals.reader import iter_record_json, iter_record_readings
 
 FORMAT = "kapdesk-session"
 FORMAT_VERSION = 1
@@ -113,33 +113,8 @@ def _header(engine: Engine, session_id: int) -> dict[str, Any]:
 
 
 def iter_readings(engine: Engine, session_id: int) -> Iterator[dict[str, Any]]:
-    q = (
-        select(
-            ReadingRow.t,
-            ReadingRow.channel,
-            ReadingRow.value,
-            ReadingRow.unit,
-            ReadingRow.device,
-            ReadingRow.flags,
-            ReadingRow.original_unit,
-        )
-        .where(ReadingRow.session_id == session_id)
-        .order_by(ReadingRow.t, ReadingRow.id)
-        .execution_options(yield_per=5000)
-    )
-    with engine.connect() as conn:
-        for t, ch, v, unit, dev, flags, orig in conn.execute(q):
-            item: dict[str, Any] = {
-                "t": iso_utc(t),
-                "channel": ch,
-                "value": v,
-                "unit": unit,
-                "device": dev,
-                "flags": flags.split(",") if flags else [],
-            }
-            if orig:
-                item["original_unit"] = orig
-            yield item
+    """Every reading of the session in its exported form, in time order."""
+    return iter_record_readings(engine, session_id)
 
 
 def write_json(engine: Engine, session_id: int, out: IO[str]) -> int:
@@ -150,8 +125,8 @@ def write_json(engine: Engine, session_id: int, out: IO[str]) -> int:
     body = json.dumps(header, indent=1, ensure_ascii=False)
     out.write(body[:-2] + ',\n "readings": [')  # reopen the object before its closing brace
     n = 0
-    for item in iter_readings(engine, session_id):
-        out.write(("\n  " if n == 0 else ",\n  ") + json.dumps(item, ensure_ascii=False))
+    for text in iter_record_json(engine, session_id):
+        out.write(("\n  " if n == 0 else ",\n  ") + text)
         n += 1
     out.write("\n ],\n " + json.dumps("alarms") + ": ")
     out.write(json.dumps(alarms, ensure_ascii=False))

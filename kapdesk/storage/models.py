@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -61,19 +72,64 @@ class SessionEventRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class ReadingRow(Base):
-    __tablename__ = "readings"
-    __table_args__ = (Index("ix_readings_session_t", "session_id", "t"),)
+class DeviceRow(Base):
+    """A monitor's name, stored once (blocks refer to it by id)."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class ChannelRow(Base):
+    """A channel in one unit (and the unit the device reported it in, "" when the same),
+    stored once (blocks refer to it by id)."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("name", "unit", "original_unit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    original_unit: Mapped[str] = mapped_column(String(16), default="")
+
+
+class ReadingBlockRow(Base):
+    """Consecutive samples of one channel from one device (``storage/signals/codec.py``):
+    a waveform's second, a minute of a 1 Hz vital, or a single blood pressure.
+    ``t0``/``t1``: the earliest and latest sample time, for time-ordered reads."""
+
+    __tablename__ = "reading_blocks"
+    __table_args__ = (Index("ix_reading_blocks_session_t0", "session_id", "t0"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
-    t: Mapped[float] = mapped_column(Float)
-    channel: Mapped[str] = mapped_column(String(32))
-    value: Mapped[float] = mapped_column(Float)
-    unit: Mapped[str] = mapped_column(String(16))
-    device: Mapped[str] = mapped_column(String(100), default="")
-    flags: Mapped[str] = mapped_column(String(300), default="")  # sorted, comma-separated
-    original_unit: Mapped[str | None] = mapped_column(String(16))
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    t0: Mapped[float] = mapped_column(Float)
+    t1: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReadingMinuteRow(Base):
+    """One channel's minute of one session: how many samples, and the lowest, highest
+    and summed measured values (flagged and non-finite values left out), so a
+    whole-session trend reads a row per minute and its peaks survive."""
+
+    __tablename__ = "reading_minutes"
+    __table_args__ = (Index("ix_reading_minutes_session", "session_id", "channel_id", "minute"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    minute: Mapped[int] = mapped_column(Integer)  # epoch seconds // 60
+    n: Mapped[int] = mapped_column(Integer)  # every sample, measured or not
+    measured: Mapped[int] = mapped_column(Integer)
+    low: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class AlarmRow(Base):

@@ -1,7 +1,8 @@
 """The one writer thread: every write to the database goes through here.
 
-Readings arrive at up to hundreds per second and are committed in batches at most
-``flush_interval`` old, so a crash loses at most that much signal. Session events and alarm
+Readings arrive at up to hundreds per second and are committed in blocks
+(``kapdesk.storage.signals``) at most ``flush_interval`` old, so a crash loses at most
+that much signal. Session events and alarm
 transitions are committed at once (after flushing the readings queued before them, so the
 record keeps its order). Other writes (creating a patient or a session) run on this thread
 too via ``call``, so there is exactly one writer and SQLite never sees two.
@@ -27,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, String, insert
+from sqlalchemy import Engine, String
 from sqlalchemy.orm import Session as OrmSession
 
 from kapdesk.domain.readings import Reading
 from kapdesk.domain.session import SessionEvent
-from kapdesk.storage.models import AlarmRow, ReadingRow, SessionEventRow
+from kapdesk.storage.models import AlarmRow, SessionEventRow
+from kapdesk.storage.signals.writer import BlockWriter, ReadingSamples
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,6 +77,7 @@ class Recorder:
         self.session_id: int | None = None
         self.readings_written = 0
         self.events_written = 0
+        self.commits = 0  # transactions committed (readings are batched into few)
         self.failing = False
         #: why the last write failed, in words for staff ("" while writing works)
         self.last_error = ""
@@ -82,7 +85,7 @@ class Recorder:
         self.rescued_to: Path | None = None
         self.rescued = (0, 0)  # readings, events and alarms written to the rescue file
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._batch: list[dict[str, Any]] = []
+        self._blocks = BlockWriter()  # readings not yet committed, in their blocks
         self._pending: list[_Event | _Alarm] = []
         self._thread = threading.Thread(target=self._run, name="kapdesk-recorder", daemon=True)
 
@@ -121,7 +124,7 @@ class Recorder:
     def backlog(self) -> tuple[int, int]:
         """Readings, and events and alarms, queued but not yet committed (any thread; a
         moment's snapshot)."""
-        return len(self._batch), len(self._pending)
+        return self._blocks.unsaved, len(self._pending)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything queued so far is committed."""
@@ -133,12 +136,12 @@ class Recorder:
         if self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join(timeout)
-        if self._thread.is_alive() or not (self._batch or self._pending):
+        if self._thread.is_alive() or not (self._blocks.unsaved or self._pending):
             return
         from kapdesk.storage.rescue import write_rescue
 
         rows = self._rows()
-        self.rescued = (len(self._batch), len(self._pending))
+        self.rescued = (self._blocks.unsaved, len(self._pending))
         self.rescued_to = write_rescue(self.engine, rows)
         if self.rescued_to is None:
             log.critical(
@@ -171,7 +174,7 @@ class Recorder:
                 while not self._queue.empty():  # whatever was queued before the stop
                     item = self._queue.get_nowait()
                     if isinstance(item, tuple):
-                        self._batch.append(_reading_row(*item))
+                        self._blocks.add(*item)
                     elif isinstance(item, _Event | _Alarm):
                         self._pending.append(item)
                     elif isinstance(item, _Call):
@@ -180,8 +183,7 @@ class Recorder:
                 self._write_all()
                 return
             if isinstance(item, tuple):
-                sid, r = item
-                self._batch.append(_reading_row(sid, r))
+                self._blocks.add(*item)
                 if deadline is None:
                     deadline = time.monotonic() + self.flush_interval
             elif isinstance(item, _Event | _Alarm):
@@ -192,7 +194,7 @@ class Recorder:
             now = time.monotonic()
             due = (
                 bool(self._pending)
-                or len(self._batch) >= 20000
+                or self._blocks.unsaved >= 20000
                 or (deadline is not None and now >= deadline)
             )
             if due and now >= retry_at:
@@ -201,12 +203,14 @@ class Recorder:
                 else:  # everything is kept; try again shortly
                     retry_at = now + 1.0
                     deadline = retry_at
-            elif not self._batch and not self._pending:
+            elif not self._blocks.unsaved and not self._pending:
                 deadline = None
 
     def _rows(self) -> list[tuple[type[Any], dict[str, Any]]]:
         """What is queued, as (table, row) in the order it must be written."""
-        rows: list[tuple[type[Any], dict[str, Any]]] = [(ReadingRow, r) for r in self._batch]
+        rows: list[tuple[type[Any], dict[str, Any]]] = [
+            (ReadingSamples, r) for r in self._blocks.unsaved_samples()
+        ]
         return rows + self._record_rows()
 
     def _record_rows(self) -> list[tuple[type[Any], dict[str, Any]]]:
@@ -232,12 +236,11 @@ class Recorder:
 
     def _write_all(self) -> bool:
         """Commit queued readings, then events and alarms in arrival order."""
-        if not self._batch and not self._pending:
+        if not self._blocks.unsaved and not self._pending:
             return True
         try:
             with OrmSession(self.engine) as s, s.begin():
-                if self._batch:
-                    s.execute(insert(ReadingRow), self._batch)
+                blocks_committed = self._blocks.write(s)
                 for table, row in self._record_rows():
                     s.add(table(**row))
         except Exception as exc:
@@ -248,12 +251,12 @@ class Recorder:
                 if self.on_failure:
                     self.on_failure(f"{self.last_error}; kept in memory, retried every second")
             return False
-        self.readings_written += len(self._batch)
+        self.commits += 1
+        self.readings_written += blocks_committed()
         self.events_written += len(self._pending)
         for p in self._pending:
             if isinstance(p, _Event):
                 p.committed.set_result(None)
-        self._batch = []
         self._pending = []
         if self.failing:
             self.failing = False
@@ -281,7 +284,6 @@ def _lengths(model: type[Any]) -> dict[str, int]:
     }
 
 
-_READING_LEN = _lengths(ReadingRow)
 _EVENT_LEN = _lengths(SessionEventRow)
 _ALARM_LEN = _lengths(AlarmRow)
 
@@ -321,17 +323,4 @@ def _alarm_row(p: _Alarm) -> dict[str, Any]:
         "value": rec.get("value"),
         "episode": _clip(_text_or_none(rec.get("episode")), _ALARM_LEN["episode"]),
         "data": dict(rec),
-    }
-
-
-def _reading_row(session_id: int | None, r: Reading) -> dict[str, Any]:
-    return {
-        "session_id": session_id,
-        "t": r.t,
-        "channel": r.channel[: _READING_LEN["channel"]],
-        "value": float(r.value),
-        "unit": r.unit[: _READING_LEN["unit"]],
-        "device": r.device[: _READING_LEN["device"]],
-        "flags": ",".join(sorted(r.flags))[: _READING_LEN["flags"]],
-        "original_unit": _clip(r.original_unit, _READING_LEN["original_unit"]),
     }

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session as OrmSession
 from kapdesk.domain.alarms import AlarmTransition
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.session import Session, SessionEvent, SessionState
-from kapdesk.storage.models import AlarmRow, PatientRow, ReadingRow, SessionEventRow, SessionRow
+from kapdesk.storage.models import (
+    AlarmRow,
+    PatientRow,
+    ReadingBlockRow,
+    SessionEventRow,
+    SessionRow,
+)
 
 
 def add_patient(s: OrmSession, patient: Patient) -> PatientRow:
@@ -79,8 +85,8 @@ class SessionSummary:
 
 def list_sessions(engine: Engine) -> list[SessionSummary]:
     counts = (
-        select(ReadingRow.session_id, func.count().label("n"))
-        .group_by(ReadingRow.session_id)
+        select(ReadingBlockRow.session_id, func.sum(ReadingBlockRow.n).label("n"))
+        .group_by(ReadingBlockRow.session_id)
         .subquery()
     )
     q = (
@@ -198,7 +204,9 @@ def last_recorded_t(engine: Engine, session_id: int) -> float | None:
         ev = s.scalar(
             select(func.max(SessionEventRow.t)).where(SessionEventRow.session_id == session_id)
         )
-        rd = s.scalar(select(func.max(ReadingRow.t)).where(ReadingRow.session_id == session_id))
+        rd = s.scalar(
+            select(func.max(ReadingBlockRow.t1)).where(ReadingBlockRow.session_id == session_id)
+        )
     times = [t for t in (ev, rd) if t is not None]
     return max(times) if times else None
 

@@ -23,13 +23,14 @@ import platformdirs
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session as OrmSession
 
-from kapdesk.storage.models import AlarmRow, ReadingRow, SessionEventRow
+from kapdesk.storage.models import AlarmRow, SessionEventRow
+from kapdesk.storage.signals.writer import ReadingSamples, write_samples
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "kapdesk"
 _TABLES: dict[str, type[Any]] = {
-    "readings": ReadingRow,
+    "readings": ReadingSamples,  # one sample a line, written back as blocks
     "session_events": SessionEventRow,
     "alarms": AlarmRow,
 }
@@ -89,8 +90,10 @@ def import_rescued(engine: Engine) -> list[tuple[Path, int]]:
                         continue
                     entries = [json.loads(line) for line in f if line.strip()]
                 with OrmSession(engine) as s, s.begin():
+                    write_samples(s, [e["row"] for e in entries if e["table"] == "readings"])
                     for entry in entries:
-                        s.add(_TABLES[entry["table"]](**entry["row"]))
+                        if entry["table"] != "readings":
+                            s.add(_TABLES[entry["table"]](**entry["row"]))
             except Exception:  # never stop a start-up on a rescue file: keep it
                 log.exception("rescue file %s could not be imported; it is kept", path)
                 continue

@@ -1,7 +1,8 @@
 """kill -9 a process that is recording, then reopen the database.
 
-No session event that the app reported as recorded may be lost, at most the last second
-of readings may be, and SQLite's integrity check must pass.
+No session event that the app reported as recorded may be lost; of the readings, none
+older than the recorder's bound (a block is committed at most 0.25 s after its first
+sample, plus the commit itself) may be; and SQLite's integrity check must pass.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import create_engine
+
+from kapdesk.domain.clock import iso_utc
+from kapdesk.storage.signals.reader import iter_samples
+
 CHILD = """
-import sys, time
+import sys, threading, time
 from kapdesk.sim.emulated_monitor import EmulatedMonitor
 from kapdesk.sim.direct_source import EmulatedSource
 from kapdesk.demo.script import demo_patient, emulated_patient
@@ -28,19 +34,34 @@ rt.controller.open(demo_patient(), "im-ketamine")
 rt.controller.start()
 newest = [0.0]
 rt.hub.subscribe(lambda r: newest.__setitem__(0, max(newest[0], r.t)))
+say = threading.Lock()  # two threads print: whole lines only
+
+
+def line(text):
+    with say:
+        sys.stdout.write(text + "\\n")
+        sys.stdout.flush()
+
+
+rt.hub.subscribe(lambda r: line(f"r {r.channel} {r.t!r}"))  # every sample published
 monitor = EmulatedMonitor(emulated_patient(), trend_interval_s=0.02)  # 150 readings/s
 EmulatedSource(monitor, rt.hub, rt.clock, period=0.01).start()
 k = 0
 while True:
     rt.controller.record("note", {"k": k})  # returns once committed
-    print(f"event {k}", flush=True)
-    print(f"reading {newest[0]!r}", flush=True)
+    line(f"event {k}")
+    line(f"reading {newest[0]!r}")
     k += 1
     time.sleep(0.02)
 """
 
 
-def test_kill_9_loses_no_event_and_at_most_a_second_of_readings(tmp_path: Path) -> None:
+#: The recorder's bound (0.25 s) and what a commit of one flush may take on a busy machine.
+BOUND_S = 0.25
+COMMIT_ALLOWANCE_S = 0.1
+
+
+def test_kill_9_loses_no_event_and_no_reading_older_than_the_bound(tmp_path: Path) -> None:
     db = tmp_path / "crash.sqlite3"
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, f"sqlite:///{db}"],
@@ -65,6 +86,7 @@ def test_kill_9_loses_no_event_and_at_most_a_second_of_readings(tmp_path: Path) 
     lines = out.splitlines()
     events_reported = [int(x.split()[1]) for x in lines if x.startswith("event ")]
     newest_reported = max(float(x.split()[1]) for x in lines if x.startswith("reading "))
+    published = [(x.split()[1], float(x.split()[2])) for x in lines if x.startswith("r ")]
     assert len(events_reported) > 40
 
     conn = sqlite3.connect(db)
@@ -74,12 +96,17 @@ def test_kill_9_loses_no_event_and_at_most_a_second_of_readings(tmp_path: Path) 
             json.loads(d)["k"]
             for (d,) in conn.execute("SELECT data FROM session_events WHERE kind = 'note'")
         }
-        newest_on_disk = conn.execute("SELECT max(t) FROM readings").fetchone()[0]
-        n_readings = conn.execute("SELECT count(*) FROM readings").fetchone()[0]
     finally:
         conn.close()
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        stored = {(s.channel, iso_utc(s.t)) for s in iter_samples(engine, 1)}
+    finally:
+        engine.dispose()
     # Every event printed after the recorder said it was committed is there.
     assert set(events_reported) <= notes, sorted(set(events_reported) - notes)[:10]
-    # Readings: at most the last second is missing.
-    assert newest_on_disk is not None and n_readings > 300
-    assert newest_reported - newest_on_disk <= 1.0
+    # Every reading published more than the bound before the end is there.
+    newest = max(newest_reported, max(t for _, t in published))
+    due = [(ch, t) for ch, t in published if t < newest - BOUND_S - COMMIT_ALLOWANCE_S]
+    missing = [(ch, t) for ch, t in due if (ch, iso_utc(t)) not in stored]
+    assert len(due) > 150 and not missing, (len(due), missing[:5])

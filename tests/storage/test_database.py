@@ -22,7 +22,8 @@ def test_new_database_is_migrated_to_head_in_wal_mode(db_url: str) -> None:
     engine = open_database(db_url)
     assert current_revision(engine) == head_revision()
     tables = set(inspect(engine).get_table_names())
-    assert {"patients", "sessions", "session_events", "readings", "alarms"} <= tables
+    assert {"patients", "sessions", "session_events", "reading_blocks", "alarms"} <= tables
+    assert {"devices", "channels", "reading_minutes"} <= tables and "readings" not in tables
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -40,7 +40,15 @@ migrate(engine, sys.argv[2])
 print("migrated", flush=True)
 """
 KILLS = 4
-STEPS = [(None, "head"), (None, "0001"), ("0001", "0002"), ("0002", "0003")]
+STEPS = [
+    (None, "head"),
+    (None, "0001"),
+    ("0001", "0002"),
+    ("0002", "0003"),
+    ("0003", "0004"),  # readings, a row per sample, into blocks (issue 13)
+]
+#: Row-per-sample readings each prepared database holds (the schema before 0004 has them).
+READINGS = 300
 
 
 def prepare(path: Path, start: str | None) -> str:
@@ -59,6 +67,15 @@ def prepare(path: Path, start: str | None) -> str:
             "INSERT INTO sessions (uid, patient_id, protocol, state, clock_speed, created_at)"
             " VALUES ('s', 1, 'im-ketamine', 'completed', 1.0, 0)"
         )
+        con.executemany(
+            "INSERT INTO readings (session_id, t, channel, value, unit, device, flags)"
+            " VALUES (1, ?, ?, ?, ?, 'strap', ?)",
+            [
+                (1.8e9 + i / 10, ("heart_rate", "pleth")[i % 2], 60 + i % 7, "/min",
+                 "artifact" if i % 11 == 0 else "")
+                for i in range(READINGS)
+            ],
+        )  # fmt: skip
         con.commit()
         con.close()
     return url
@@ -120,8 +137,10 @@ def test_point2_kill_9_at_random_moments_then_the_database_opens(
                 head_revision()
             )
             sessions = conn.execute(text("SELECT count(*) FROM sessions")).scalar()
+            samples = conn.execute(text("SELECT sum(n) FROM reading_blocks")).scalar()
         db.dispose()
         assert sessions == (0 if start is None else 1)
+        assert (samples or 0) == (0 if start is None else READINGS)  # none lost, none twice
         con = sqlite3.connect(path)
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         con.close()

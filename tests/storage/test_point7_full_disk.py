@@ -120,7 +120,7 @@ def test_point7_full_disk_is_shown_recorded_and_loses_nothing(
             "SELECT transition FROM alarms WHERE condition='recording_failed' ORDER BY id"
         ).fetchall()
         assert [t for (t,) in outage] == ["raised", "cleared"]
-        assert con.execute("SELECT count(*) FROM readings").fetchone()[0] == 3200
+        assert con.execute("SELECT sum(n) FROM reading_blocks").fetchone()[0] == 3200
     finally:
         con.close()
 
@@ -154,7 +154,7 @@ def test_point7_full_disk_is_shown_recorded_and_loses_nothing(
         notes = [r[0] for r in con.execute("SELECT data FROM session_events WHERE kind='note'")]
         assert any("just before closing" in n for n in notes)
         n_readings = con.execute(
-            "SELECT count(*) FROM readings WHERE session_id = ?", (sid,)
+            "SELECT sum(n) FROM reading_blocks WHERE session_id = ?", (sid,)
         ).fetchone()[0]
         assert n_readings == 3700
         raised = con.execute(

@@ -28,8 +28,13 @@ def new_session(recorder: Recorder) -> int:
 
 
 def count(engine, table: str) -> int:
+    """Rows of ``table``; for "readings", the samples stored (in their blocks)."""
+    query = SAMPLES if table == "readings" else f"SELECT count(*) FROM {table}"
     with engine.connect() as conn:
-        return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+        return int(conn.execute(text(query)).scalar_one())
+
+
+SAMPLES = "SELECT coalesce(sum(n), 0) FROM reading_blocks"  # samples stored, in blocks
 
 
 def test_readings_are_committed_in_batches_within_the_flush_interval(db_url: str) -> None:
@@ -51,7 +56,7 @@ def test_readings_are_committed_in_batches_within_the_flush_interval(db_url: str
         time.sleep(1.0)
         # Under continuous load, what is on disk lags what was produced by < 1 s.
         with engine.connect() as conn:
-            newest = conn.execute(text("SELECT max(t) FROM readings")).scalar_one()
+            newest = conn.execute(text("SELECT max(t1) FROM reading_blocks")).scalar_one()
         assert newest is not None and time.time() - newest < 1.0
         stop.set()
         th.join()
@@ -86,7 +91,7 @@ def test_a_failing_write_is_reported_kept_and_retried(db_url: str) -> None:
         sid = new_session(rec)
         # Storage breaks underneath the recorder (as a full disk or lost server would).
         with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE readings RENAME TO readings_away"))
+            conn.execute(text("ALTER TABLE reading_blocks RENAME TO reading_blocks_away"))
         for i in range(50):
             rec.record_reading(Reading("heart_rate", 70, "/min", t=float(i)))
         fut = rec.record_event(sid, SessionEvent(99.0, "note", None, {"text": "kept"}))
@@ -96,7 +101,7 @@ def test_a_failing_write_is_reported_kept_and_retried(db_url: str) -> None:
         assert failures and "cannot be written" in failures[0]
         assert not fut.done()
         with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE readings_away RENAME TO readings"))
+            conn.execute(text("ALTER TABLE reading_blocks_away RENAME TO reading_blocks"))
         assert recovered.wait(5)
         fut.result(timeout=5)
     finally:
