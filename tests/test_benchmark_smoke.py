@@ -77,9 +77,21 @@ def test_quick_benchmark_reports_every_figure(quick_run: tuple[dict[str, Any], s
         "alarm_late_max_ms",
         "app_cpu_realistic_percent",
         "memory_growth_mb",
+        "db_mb_per_hour",
+        "export_2h_s",
+        "whole_session_trend_ms",
+        "migration_2h_s",
     }
     assert all(isinstance(t["met"], bool) for t in r["targets"].values())
     for label in ("arrival->on-screen", "alarm after delay expiry", "app CPU", "memory growth"):
+        assert label in table
+    # Issue 13: the same readings in blocks and as rows, each exported whole.
+    blocks, rows = r["storage"]["blocks"], r["storage"]["rows"]
+    assert blocks["readings"] == rows["readings"] > 30_000
+    assert 0 < blocks["mb_per_hour"] < rows["mb_per_hour"]
+    assert blocks["trend_points"] > 0 and blocks["resume_trend_samples"] > 0
+    assert rows["migration_s"] > 0 and blocks["export_s"] > 0
+    for label in ("database per session hour", "JSON export of a 2-hour session", "migration"):
         assert label in table
 
 
