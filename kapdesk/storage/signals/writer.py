@@ -163,6 +163,8 @@ class BlockWriter:
         channels: dict[ChannelKey, int] = {}
         done: list[tuple[_Block, int, int]] = []  # block, row id, samples saved
         minutes: list[tuple[_Minute, int]] = []
+        block_updates: list[dict[str, Any]] = []  # one executemany per table and flush
+        minute_updates: list[dict[str, Any]] = []
         open_blocks = [sr.block for sr in self._series.values()]
         for block in [*self._closed, *open_blocks]:
             n = len(block.t)
@@ -184,7 +186,7 @@ class BlockWriter:
                 ).scalar_one()
             else:
                 row_id = block.row_id
-                s.execute(update(ReadingBlockRow).where(ReadingBlockRow.id == row_id), row)
+                block_updates.append({"id": row_id} | row)
             done.append((block, row_id, n))
         for key, series in self._series.items():
             session_id, device, channel = key
@@ -212,8 +214,12 @@ class BlockWriter:
                     ).scalar_one()
                 else:
                     row_id = summary.row_id
-                    s.execute(update(ReadingMinuteRow).where(ReadingMinuteRow.id == row_id), values)
+                    minute_updates.append({"id": row_id} | values)
                 minutes.append((summary, row_id))
+        if block_updates:  # ORM bulk UPDATE by primary key
+            s.execute(update(ReadingBlockRow), block_updates)
+        if minute_updates:
+            s.execute(update(ReadingMinuteRow), minute_updates)
 
         def committed() -> int:
             self._device_ids.update(devices)
