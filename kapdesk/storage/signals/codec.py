@@ -124,13 +124,12 @@ def _exceptions(values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
 
 def _scaled(values: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.int64]] | None:
     """The smallest scale at which every value is an exact integer, if any."""
-    finite = values
     for scale in SCALES:
-        scaled = finite * scale
-        if len(finite) and np.abs(scaled).max() >= _LIMIT:
+        scaled = values * scale
+        if len(values) and np.abs(scaled).max() >= _LIMIT:
             return None
         ints = np.rint(scaled)
-        if np.array_equal((ints / scale).view(np.int64), finite.view(np.int64)):
+        if np.array_equal((ints / scale).view(np.int64), values.view(np.int64)):
             return scale, ints.astype(np.int64)
     return None
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -36,9 +36,17 @@ MAX_SPAN_S = 60.0
 #: Nor holds more samples than this (a 250 Hz stress stream still closes every second).
 MAX_SAMPLES = 4096
 
-DEVICE_LEN = 100
-CHANNEL_LEN = 32
-UNIT_LEN = 16
+
+def _length(column: Any) -> int:
+    """A VARCHAR column's declared length: labels are clipped to it (PostgreSQL enforces
+    it, SQLite does not)."""
+    assert isinstance(column.type, String) and column.type.length
+    return int(column.type.length)
+
+
+DEVICE_LEN = _length(DeviceRow.__table__.c.name)
+CHANNEL_LEN = _length(ChannelRow.__table__.c.name)
+UNIT_LEN = _length(ChannelRow.__table__.c.unit)
 
 ChannelKey = tuple[str, str, str]  # name, unit, original unit ("" when the same)
 SeriesKey = tuple[int | None, str, ChannelKey]  # session, device, channel
@@ -108,6 +116,7 @@ class BlockWriter:
         self._device_ids: dict[str, int] = {}
         self._channel_ids: dict[ChannelKey, int] = {}
         self.unsaved = 0  # samples not yet committed
+        self._newest_t = -math.inf  # the newest sample time added
         self._arrived = 0  # samples added so far: each one's place in arrival order
 
     def add(self, session_id: int | None, r: Reading) -> None:
@@ -151,6 +160,7 @@ class BlockWriter:
             summary = series.minutes[minute] = _Minute(minute)
         summary.add(value, flags)
         self.unsaved += 1
+        self._newest_t = max(self._newest_t, t)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -231,8 +241,12 @@ class BlockWriter:
             self._closed = [b for b in self._closed if b.saved < len(b.t)]
             for summary, row_id in minutes:  # (samples are added on this same thread only)
                 summary.row_id, summary.dirty = row_id, False
-            for series in self._series.values():  # only the newest minute can still grow
-                newest = max(series.minutes)
+            for key, series in list(self._series.items()):
+                block = series.block
+                if block.saved == len(block.t) and block.t[-1] < self._newest_t - MAX_SPAN_S:
+                    del self._series[key]  # gone quiet (a session ended): its block is closed
+                    continue
+                newest = max(series.minutes)  # only the newest minute can still grow
                 for m in [m for m, x in series.minutes.items() if m < newest and not x.dirty]:
                     del series.minutes[m]
             self.unsaved -= saved

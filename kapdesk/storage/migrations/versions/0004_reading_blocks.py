@@ -53,69 +53,27 @@ class ConversionMismatch(RuntimeError):
     """The blocks do not give back the rows: nothing is committed."""
 
 
-def _tables() -> dict[str, sa.Table]:
-    meta = sa.MetaData()
-    return {
-        "readings": sa.Table(
-            "readings",
-            meta,
-            sa.Column("id", sa.Integer()),
-            sa.Column("session_id", sa.Integer()),
-            sa.Column("t", sa.Float()),
-            sa.Column("channel", sa.String()),
-            sa.Column("value", sa.Float()),
-            sa.Column("unit", sa.String()),
-            sa.Column("device", sa.String()),
-            sa.Column("flags", sa.String()),
-            sa.Column("original_unit", sa.String()),
-        ),
-        "devices": sa.Table(
-            "devices", meta, sa.Column("id", sa.Integer()), sa.Column("name", sa.String())
-        ),
-        "channels": sa.Table(
-            "channels",
-            meta,
-            sa.Column("id", sa.Integer()),
-            sa.Column("name", sa.String()),
-            sa.Column("unit", sa.String()),
-            sa.Column("original_unit", sa.String()),
-        ),
-        "reading_blocks": sa.Table(
-            "reading_blocks",
-            meta,
-            sa.Column("id", sa.Integer()),
-            sa.Column("session_id", sa.Integer()),
-            sa.Column("device_id", sa.Integer()),
-            sa.Column("channel_id", sa.Integer()),
-            sa.Column("t0", sa.Float()),
-            sa.Column("t1", sa.Float()),
-            sa.Column("n", sa.Integer()),
-            sa.Column("data", sa.LargeBinary()),
-        ),
-        "reading_minutes": sa.Table(
-            "reading_minutes",
-            meta,
-            sa.Column("id", sa.Integer()),
-            sa.Column("session_id", sa.Integer()),
-            sa.Column("device_id", sa.Integer()),
-            sa.Column("channel_id", sa.Integer()),
-            sa.Column("minute", sa.Integer()),
-            sa.Column("n", sa.Integer()),
-            sa.Column("measured", sa.Integer()),
-            sa.Column("low", sa.Float()),
-            sa.Column("high", sa.Float()),
-            sa.Column("total", sa.Float()),
-        ),
-    }
+def _readings() -> sa.Table:
+    """The row-per-sample table as revision 0003 left it (only the columns read here)."""
+    return sa.Table(
+        "readings",
+        sa.MetaData(),
+        *(sa.Column(c, sa.Integer()) for c in ("id", "session_id")),
+        *(sa.Column(c, sa.Float()) for c in ("t", "value")),
+        *(sa.Column(c, sa.String()) for c in ("channel", "unit", "device", "flags")),
+        sa.Column("original_unit", sa.String()),
+    )
 
 
-def _create_tables() -> None:
-    op.create_table(
+def _create_tables() -> dict[str, sa.Table]:
+    """The new tables, made; each as ``op.create_table`` returns it, to query."""
+    made: dict[str, sa.Table] = {}
+    made["devices"] = op.create_table(
         "devices",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(100), nullable=False, unique=True),
     )
-    op.create_table(
+    made["channels"] = op.create_table(
         "channels",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(32), nullable=False),
@@ -123,7 +81,7 @@ def _create_tables() -> None:
         sa.Column("original_unit", sa.String(16), nullable=False),
         sa.UniqueConstraint("name", "unit", "original_unit"),
     )
-    op.create_table(
+    made["reading_blocks"] = op.create_table(
         "reading_blocks",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("session_id", sa.Integer(), sa.ForeignKey("sessions.id"), nullable=True),
@@ -135,7 +93,7 @@ def _create_tables() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
     )
     op.create_index("ix_reading_blocks_session_t0", "reading_blocks", ["session_id", "t0"])
-    op.create_table(
+    made["reading_minutes"] = op.create_table(
         "reading_minutes",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("session_id", sa.Integer(), sa.ForeignKey("sessions.id"), nullable=True),
@@ -151,6 +109,7 @@ def _create_tables() -> None:
     op.create_index(
         "ix_reading_minutes_session", "reading_minutes", ["session_id", "channel_id", "minute"]
     )
+    return made
 
 
 def _flagset(text: str | None) -> frozenset[str]:
@@ -202,9 +161,8 @@ def _rows(conn: sa.Connection, readings: sa.Table) -> Iterator[Any]:
 
 
 def upgrade() -> None:
-    _create_tables()
+    t = _create_tables() | {"readings": _readings()}
     conn = op.get_bind()
-    t = _tables()
     devices: dict[str, int] = {}
     channels: dict[tuple[str, str, str], int] = {}
     expected: dict[Series, tuple[int, Any]] = {}  # series -> (count, digest)
