@@ -39,7 +39,7 @@ from kapdesk.storage.models import PatientRow, SessionRow
 
 
 class EntryNotFound(LookupError):
-    """No journal entry with that id (or none this actor may know of)."""
+    """No journal entry has that id."""
 
 
 @dataclass(frozen=True, slots=True)
