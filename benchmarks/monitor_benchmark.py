@@ -52,6 +52,7 @@ from benchmarks.probes import CpuMeter, GcPauses, ScreenProbe, percentile, rss_m
 from benchmarks.storage_benchmark import measure_storage
 from kapdesk.app import freeze_startup_objects
 from kapdesk.demo.script import demo_patient
+from kapdesk.domain.access import Actor, Role
 from kapdesk.domain.alarms import AlarmTransition, Condition, TransitionKind
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
@@ -72,6 +73,9 @@ TARGET_DB_MB_PER_HOUR = 1.5  # issue 13: <= 3 MB per 2-hour session
 TARGET_EXPORT_2H_S = 3.0
 TARGET_TREND_MS = 100.0
 TARGET_MIGRATION_2H_S = 10.0
+
+#: who the benchmark's sessions are run by (both clinical roles, as a small clinic's)
+CLINICIAN = Actor({Role.THERAPIST, Role.MEDICAL_STAFF}, "Benchmark Clinician", username="bench")
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,7 @@ class Harness:
 
     def __init__(self, workdir: Path, name: str, speed: float = 1.0, window: bool = True):
         self.engine = open_database(f"sqlite:///{workdir / name}.sqlite3")
-        self.rt = Runtime.build(self.engine, speed=speed, protocol=PROTOCOL)
+        self.rt = Runtime.build(self.engine, speed=speed, protocol=PROTOCOL, actor=CLINICIAN)
         self.rt.controller.open(demo_patient(), protocol=PROTOCOL)
         self.rt.controller.start()
         self.window: MainWindow | None = None

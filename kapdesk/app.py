@@ -6,15 +6,24 @@ import argparse
 import gc
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kapdesk.storage.database import DatabaseError, open_database
+from kapdesk.domain.access import Role
+from kapdesk.storage.database import (
+    DatabaseError,
+    DatabaseLocked,
+    default_url,
+    open_database,
+    sqlite_file,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from kapdesk.live.runtime import Runtime
+    from kapdesk.storage.encryption import DataKey
     from kapdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,151 @@ def build_main_window(app: QApplication, runtime: Runtime, demo: bool = False) -
     return MainWindow(runtime, demo=demo)
 
 
+def _sign_in_at_start(app: QApplication, runtime: Runtime, args: argparse.Namespace) -> bool:
+    """Who is at the keyboard, before any window shows a patient: the first start makes
+    the clinic's admin account; then someone signs in (or quits: False). Demo mode makes
+    its demo accounts (only in a database without a clinic's) and shows their password;
+    a demo screenshot signs in as the demo clinician."""
+    from kapdesk.ui.common import theme
+    from kapdesk.ui.common.sign_in import FirstStartDialog, SignInDialog
+
+    theme.apply(app, theme.DARK)  # the dialogs come before the window: theme them too
+    demo_accounts: list[tuple[str, frozenset[Role]]] = []
+    if args.demo:
+        from kapdesk.demo.accounts import (
+            DEMO_PASSWORD,
+            ClinicDatabaseError,
+            ensure_demo_accounts,
+        )
+
+        try:
+            demo_accounts = [(a.username, a.roles) for a in ensure_demo_accounts(runtime.accounts)]
+        except ClinicDatabaseError as exc:
+            print(f"kapdesk: {exc}", file=sys.stderr)
+            _show_refusal(str(exc))
+            return False
+        if args.screenshot:
+            runtime.desk.sign_in(demo_accounts[0][0], DEMO_PASSWORD)
+            return True
+    elif runtime.accounts.remove_demo_accounts():
+        log.info("demo accounts removed from this clinic database")
+    if args.screenshot:
+        return True  # a screenshot of the signed-out window
+    if runtime.accounts.count() == 0:
+        first = FirstStartDialog(runtime.desk)
+        return first.exec() == FirstStartDialog.DialogCode.Accepted
+    dialog = SignInDialog(runtime.desk, demo_accounts, DEMO_PASSWORD if args.demo else "")
+    return dialog.exec() == SignInDialog.DialogCode.Accepted
+
+
+def _database_key(
+    app: QApplication, url: str, args: argparse.Namespace
+) -> tuple[bool, DataKey | None]:
+    """(go on, key) for the database at ``url``. An SQLite file is always encrypted: the
+    first start sets the clinic's passphrase (and encrypts a database an older kapdesk
+    left plain, verified before the plain copy goes); later starts take the key from the
+    keyring or ask for the passphrase or the recovery key. Demo mode encrypts its own
+    database with the demo passphrase. A server database (PostgreSQL) keeps its data at
+    rest under the server's own encryption (docs/security.md): no key here."""
+    from kapdesk.storage import encryption, keys
+
+    path = sqlite_file(url)
+    if path is None:
+        return True, None
+    try:
+        if args.demo:
+            if not keys.has_key_file(path) and _holds_clinic_accounts(path):
+                raise DatabaseError(
+                    f"{path} holds a clinic's staff accounts: demo mode does not use it"
+                    " (run the demo without --database-url: it has a database of its own)."
+                    " Nothing was changed."
+                )
+            return True, keys.set_up_demo_key(path)
+        if not keys.has_key_file(path):
+            if args.screenshot:
+                raise DatabaseError(
+                    f"{path} is not set up yet: start kapdesk once (it sets the clinic's"
+                    " passphrase), then take screenshots"
+                )
+            return _set_up_encryption(app, path)
+        key = keys.known_key(path)
+    except encryption.EncryptionError as exc:
+        raise DatabaseError(str(exc)) from exc
+    if key is not None:
+        return True, key
+    if args.screenshot:
+        raise DatabaseLocked(path)
+    from kapdesk.ui.common import theme
+    from kapdesk.ui.common.passphrase import UnlockDialog
+
+    theme.apply(app, theme.DARK)
+    info = encryption.key_file_info(path)
+    dialog = UnlockDialog(
+        unlock=lambda passphrase: encryption.unlock(path, passphrase),
+        unlock_with_recovery=lambda recovery: encryption.unlock_with_recovery_key(path, recovery),
+        recovery_problem=encryption.recovery_key_problem,
+        clinic_name=info.clinic_name,
+        database_path=str(path),
+    )
+    if dialog.exec() != UnlockDialog.DialogCode.Accepted:
+        return False, None
+    assert isinstance(dialog.result_key, encryption.DataKey)
+    return True, dialog.result_key
+
+
+def _holds_clinic_accounts(path: Path) -> bool:
+    """Does this plain SQLite file hold any account that is not a demo one?"""
+    import sqlite3
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT count(*) FROM accounts WHERE NOT demo").fetchone()
+    except sqlite3.DatabaseError:
+        return False  # no accounts table (an older schema) or not plain SQLite
+    finally:
+        conn.close()
+    return bool(row and row[0])
+
+
+def _set_up_encryption(app: QApplication, path: Path) -> tuple[bool, DataKey | None]:
+    """The clinic's passphrase, once: a key file, the recovery key shown, optionally the
+    key in the OS keyring. ``open_database`` then encrypts an existing plain file."""
+    from kapdesk.storage import encryption
+    from kapdesk.ui.common import theme
+    from kapdesk.ui.common.passphrase import SetPassphraseDialog
+
+    theme.apply(app, theme.DARK)
+    made: list[DataKey] = []
+
+    def set_up(clinic: str, passphrase: str, remember: bool) -> str:
+        done = encryption.create_key_file(path, passphrase, clinic)
+        if remember and not encryption.store_in_keyring(done.info.database_id, done.data_key):
+            log.warning("the key could not be kept in the keyring: the passphrase is asked")
+        made.append(done.data_key)
+        return done.recovery_key
+
+    dialog = SetPassphraseDialog(
+        set_up=set_up,
+        keyring_reason=encryption.keyring_problem(),
+        existing_data=path.exists() and path.stat().st_size > 0,
+    )
+    accepted = dialog.exec() == SetPassphraseDialog.DialogCode.Accepted
+    if not made:
+        return False, None
+    # the key file exists once set up: even if the recovery page was closed, the
+    # database is encrypted with that key (asked for at the next start otherwise)
+    return accepted, made[0]
+
+
+def _show_refusal(message: str) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Warning, "kapdesk", message)
+    box.exec()
+
+
 def run_app(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -57,13 +211,7 @@ def run_app(args: argparse.Namespace) -> int:
         stop_collecting_on_gui_thread,
     )
 
-    try:
-        engine = open_database(args.database_url)
-    except DatabaseError as exc:
-        print(f"kapdesk: {exc}", file=sys.stderr)
-        return 2
-    log.info("database: %s", engine.url.render_as_string(hide_password=True))
-
+    url = args.database_url or default_url(demo=args.demo)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName("kapdesk")
@@ -75,9 +223,29 @@ def run_app(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"kapdesk: {problem}", file=sys.stderr)
         show_clinic_file_errors(problems)
-        engine.dispose()
         return 2
+    started = time.monotonic()
+    try:
+        go_on, key = _database_key(app, url, args)
+        if not go_on:
+            return 0
+        engine = open_database(url, key)
+    except DatabaseError as exc:
+        print(f"kapdesk: {exc}", file=sys.stderr)
+        if not args.screenshot:
+            _show_refusal(str(exc))
+        return 2
+    log.info(
+        "database: %s (%s, opened in %.2f s)",
+        engine.url.render_as_string(hide_password=True),
+        "encrypted" if key is not None else "not encrypted by kapdesk",
+        time.monotonic() - started,
+    )
     runtime = Runtime.build(engine, speed=args.speed)
+    if not _sign_in_at_start(app, runtime, args):
+        runtime.shutdown()
+        engine.dispose()
+        return 0
     resumed = False
     if args.demo:
         from kapdesk.demo.mode import resume_demo, start_demo

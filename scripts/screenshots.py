@@ -1,6 +1,8 @@
 """Screenshots of the screens a clinic meets, at 1280x720 (and the main window at
 1920x1080), in every theme: the main window mid-session, patient mode, the discharge
-dialog and the session summary. Offscreen; PNGs into the folder given (docs/images).
+dialog and the session summary; signing in, the locked monitor, the admin's accounts and
+audit log, the passphrase set-up and unlock. Offscreen; PNGs into the folder given
+(docs/images).
 
 Run through ``scripts/screenshots``; look at every PNG it writes.
 """
@@ -19,10 +21,13 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kapdesk.app import build_main_window
+from kapdesk.demo.accounts import DEMO_PASSWORD, ensure_demo_accounts
 from kapdesk.demo.mode import start_demo
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.ui.common import theme
+from kapdesk.ui.common.passphrase import SetPassphraseDialog, UnlockDialog
+from kapdesk.ui.common.sign_in import SignInDialog
 from kapdesk.ui.session.summary import SessionSummaryView
 
 
@@ -47,6 +52,16 @@ def main(out: Path) -> None:
     assert isinstance(app, QApplication)
     db = Path(tempfile.mkdtemp()) / "shots.sqlite3"
     rt = Runtime.build(open_database(f"sqlite:///{db}"), speed=60.0)
+    demo_accounts = [(a.username, a.roles) for a in ensure_demo_accounts(rt.accounts)]
+    for name in ("dim", "dark", "day"):
+        theme.apply(app, theme.THEMES[name])
+        sign_in = SignInDialog(rt.desk, demo_accounts, DEMO_PASSWORD)
+        sign_in.show()
+        shoot(sign_in, out, f"sign-in-1280x720-{name}", None)
+        sign_in.show_emergency()
+        shoot(sign_in, out, f"sign-in-emergency-1280x720-{name}", None)
+        sign_in.close()
+    rt.desk.sign_in("demo-clinician", DEMO_PASSWORD)
     start_demo(rt)
     win = build_main_window(app, rt, demo=True)
     win.show()
@@ -78,6 +93,29 @@ def main(out: Path) -> None:
         theme.apply(app, theme.THEMES[name])
         shoot(summary, out, f"summary-1280x720-{name}", (760, 680))
     summary.close()
+    passphrase_screens(app, out)
+    # the locked monitor: numerals, trends and alarms stay; name, timeline, actions go
+    win.resize(1280, 720)
+    rt.desk.lock("screenshot")
+    spin(300)
+    for name in ("dim", "dark", "day"):
+        win.themes.set_theme(name)
+        shoot(win, out, f"locked-1280x720-{name}", (1280, 720))
+    win.lock_bar.password.setText(DEMO_PASSWORD)
+    win.lock_bar.try_unlock()
+    # the admin's windows
+    rt.desk.sign_in("demo-admin", DEMO_PASSWORD)
+    spin(300)
+    accounts, audit = win.open_accounts(), win.open_audit()
+    for name in ("dim", "dark", "day"):
+        theme.apply(app, theme.THEMES[name])
+        if accounts is not None:
+            shoot(accounts, out, f"accounts-1280x720-{name}", (1280, 720))
+        if audit is not None:
+            audit.refresh()
+            shoot(audit, out, f"audit-1280x720-{name}", (1280, 720))
+    rt.desk.sign_in("demo-clinician", DEMO_PASSWORD)
+    spin(300)
     win.open_patient_journal()
     patient = win.patient_mode
     if patient is not None:
@@ -88,6 +126,39 @@ def main(out: Path) -> None:
         patient.force_close()
     win.close()
     rt.shutdown()
+
+
+def passphrase_screens(app: QApplication, out: Path) -> None:
+    """The passphrase set-up (both pages) and the unlock dialog, on throwaway callables."""
+    from kapdesk.storage.encryption import EncryptionError, Problem
+
+    def set_up(clinic: str, passphrase: str, remember: bool) -> str:
+        return "7Q2M-K9XD-0HJ4-ZT6B-W1NC-88RF-3VAE-MP5S-G4KQ"
+
+    def wrong(_: str) -> object:
+        raise EncryptionError(
+            Problem.WRONG_PASSPHRASE, "That is not the clinic's passphrase. Nothing was changed."
+        )
+
+    for name in ("dim", "dark", "day"):
+        theme.apply(app, theme.THEMES[name])
+        dialog = SetPassphraseDialog(set_up, None, existing_data=True)
+        dialog.show()
+        dialog.clinic_name.setText("Riverside KAP Clinic")
+        shoot(dialog, out, f"passphrase-set-1280x720-{name}", None)
+        dialog.passphrase.setText("correct horse battery staple")
+        dialog.again.setText("correct horse battery staple")
+        dialog.try_set_up()
+        shoot(dialog, out, f"passphrase-recovery-key-1280x720-{name}", None)
+        dialog.close()
+        unlock = UnlockDialog(
+            wrong, wrong, lambda _: None, "Riverside KAP Clinic", "kapdesk.sqlite3"
+        )
+        unlock.show()
+        unlock.passphrase.setText("guess")
+        unlock.try_unlock()
+        shoot(unlock, out, f"unlock-1280x720-{name}", None)
+        unlock.close()
 
 
 if __name__ == "__main__":

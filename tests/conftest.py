@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from access_support import CLINICIAN
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import time
@@ -87,7 +89,7 @@ def runtime(db_url: str) -> Iterator[Runtime]:
     from kapdesk.live.runtime import Runtime
     from kapdesk.storage.database import open_database
 
-    rt = Runtime.build(open_database(db_url), speed=SPEED)
+    rt = Runtime.build(open_database(db_url), speed=SPEED, actor=CLINICIAN)
     try:
         yield rt
     finally:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from kapdesk.commands._args import add_database_option
+from kapdesk.commands._sign_in import add_user_option, sign_in
+from kapdesk.domain.access import can_export_session
+from kapdesk.domain.audit import AuditAction
 from kapdesk.storage.database import DatabaseError, open_database_readonly
 from kapdesk.storage.export import SessionNotFoundError, write_json
 
@@ -24,6 +28,7 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=["json"], default="json")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     add_database_option(p, sub_command=True)
+    add_user_option(p)
     p.set_defaults(func=run)
 
 
@@ -33,16 +38,28 @@ def run(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 2
+    user = sign_in(args, can_export_session, "exporting a session's record")
+    if user is None:
+        engine.dispose()
+        return 2
+    target = str(Path(args.output).resolve()) if args.output else "stdout"
     try:
         if args.output:
-            return write_output(Path(args.output), lambda f: write_json(engine, args.session, f))
-        write_json(engine, args.session, sys.stdout)
+            status = write_output(Path(args.output), lambda f: write_json(engine, args.session, f))
+        else:
+            write_json(engine, args.session, sys.stdout)
+            status = 0
     except SessionNotFoundError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
+        user.record(AuditAction.EXPORT, f"session:{args.session}", to=target, outcome="not found")
         return 2
     finally:
         engine.dispose()  # close server connections now (psycopg warns about open ones)
-    return 0
+    user.record(
+        AuditAction.EXPORT, f"session:{args.session}", to=target, format="json", written=status == 0
+    )
+    user.close()
+    return status
 
 
 def write_output(path: Path, write: Callable[[IO[str]], object]) -> int:
@@ -54,7 +71,11 @@ def write_output(path: Path, write: Callable[[IO[str]], object]) -> int:
         return 2
     tmp = path.with_name(path.name + ".part")
     try:
-        with tmp.open("w", encoding="utf-8") as f:
+        # readable by its owner only: an export holds patient data (os.open, not open(),
+        # so the file never exists with wider permissions, whatever the umask)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an old .part left with other permissions
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             write(f)
         tmp.replace(path)
     except BaseException as exc:

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from kapdesk.commands._args import add_database_option
+from kapdesk.commands._sign_in import add_user_option, sign_in, stores_for
 from kapdesk.commands.export import write_output
-from kapdesk.domain.access import AccessDenied, Actor
+from kapdesk.domain.access import AccessDenied, can_change_clinic_settings, can_export_journal
+from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.staff_pin import PinError, hash_pin
 from kapdesk.storage.database import DatabaseError, open_database, open_database_readonly
 from kapdesk.storage.journal.export import journal_html, journal_markdown
@@ -39,10 +41,12 @@ def register(sub: Any) -> None:
         "patient's own complete copy",
     )
     add_database_option(ep, sub_command=True)
+    add_user_option(ep)
     ep.set_defaults(func=run_export)
 
     sp = jsub.add_parser("set-pin", help="set the staff PIN that leaves patient mode")
     add_database_option(sp, sub_command=True)
+    add_user_option(sp)
     sp.set_defaults(func=run_set_pin)
 
     dp = jsub.add_parser("demo", help="create the demo patient, session and journal entries")
@@ -60,22 +64,40 @@ def _store(args: argparse.Namespace, read_only: bool = False) -> JournalStore | 
 
 
 def run_export(args: argparse.Namespace) -> int:
+    if args.reader == "patient":
+        # the patient's complete copy holds their private entries: only the patient reads
+        # those, and a patient does not sign in on the command line
+        print(
+            "kapdesk: the patient's own complete copy is made by the patient, in patient"
+            " mode (it holds their private entries); staff export what they may read",
+            file=sys.stderr,
+        )
+        return 2
     store = _store(args, read_only=True)
     if store is None:
         return 2
-    reader = (
-        Actor.patient(args.patient)
-        if args.reader == "patient"
-        else Actor.therapist(getpass.getuser())
+    user = sign_in(
+        args,
+        lambda a: can_export_journal(a, args.patient),
+        f"exporting the journal of patient {args.patient}",
     )
+    if user is None:
+        store.engine.dispose()
+        return 2
     render = journal_html if args.format == "html" else journal_markdown
     try:
-        document = render(store, reader, args.patient)
+        document = render(store, user.actor, args.patient)
     except (LookupError, AccessDenied) as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
+        user.close()
         return 2
     finally:
         store.engine.dispose()  # the file is closed when the command ends
+    target = str(Path(args.output).resolve()) if args.output else "stdout"
+    user.record(
+        AuditAction.EXPORT, f"patient:{args.patient}/journal", to=target, format=args.format
+    )
+    user.close()
     if args.output:
         return write_output(Path(args.output), lambda f: f.write(document))
     sys.stdout.write(document)
@@ -86,6 +108,10 @@ def run_set_pin(args: argparse.Namespace) -> int:
     store = _store(args)
     if store is None:
         return 2
+    user = sign_in(args, can_change_clinic_settings, "setting the staff PIN")
+    if user is None:
+        store.engine.dispose()
+        return 2
     pin = getpass.getpass("New staff PIN: ")
     if getpass.getpass("Again: ") != pin:
         print("kapdesk: the two PINs differ; nothing changed", file=sys.stderr)
@@ -95,6 +121,8 @@ def run_set_pin(args: argparse.Namespace) -> int:
     except PinError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 1
+    user.record(AuditAction.SETTING_CHANGED, "setting:staff_pin")
+    user.close()
     print("staff PIN set (stored as a salted scrypt hash)")
     return 0
 
@@ -104,6 +132,15 @@ def run_demo(args: argparse.Namespace) -> int:
 
     store = _store(args)
     if store is None:
+        return 2
+    accounts, _, _ = stores_for(None, store.engine)
+    if any(not a.demo for a in accounts.all()):
+        print(
+            "kapdesk: this database holds a clinic's accounts: the journal demo (its demo"
+            " patient and demo PIN) goes into a demo database, e.g."
+            " --database-url sqlite:////tmp/kapdesk-demo.sqlite3",
+            file=sys.stderr,
+        )
         return 2
     patient_id, session_id = create_demo_session(store.engine)
     demo = create_demo_journal(store, patient_id, session_id)

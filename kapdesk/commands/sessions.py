@@ -8,6 +8,9 @@ import sys
 from typing import Any
 
 from kapdesk.commands._args import add_database_option
+from kapdesk.commands._sign_in import add_user_option, sign_in
+from kapdesk.domain.access import can_see_patient_records
+from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.clock import iso_utc
 from kapdesk.storage.database import DatabaseError, open_database_readonly
 from kapdesk.storage.records import list_sessions
@@ -19,6 +22,7 @@ def register(sub: Any) -> None:
     lp = ssub.add_parser("list", help="one line per session: id, patient, start, state")
     lp.add_argument("--json", action="store_true", help="one JSON object per line")
     add_database_option(lp, sub_command=True)
+    add_user_option(lp)
     lp.set_defaults(func=run_list)
 
 
@@ -28,10 +32,16 @@ def run_list(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 2
+    user = sign_in(args, can_see_patient_records, "listing sessions (patient names)")
+    if user is None:
+        engine.dispose()
+        return 2
     try:
         rows = list_sessions(engine)
+        user.record(AuditAction.VIEW_SESSION, "sessions", listed=len(rows))
     finally:
         engine.dispose()  # close server connections now (psycopg warns about open ones)
+        user.close()
     if args.json:
         for r in rows:
             print(

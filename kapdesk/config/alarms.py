@@ -46,7 +46,7 @@ _TIMING_RANGES = {
     "expected_interval_s": ranges.EXPECTED_INTERVAL_S,
 }
 #: The tables of clinic.toml and their loaders: any other top-level key is refused.
-CLINIC_TABLES = ("alarms", "journal", "sessions")
+CLINIC_TABLES = ("alarms", "journal", "sessions", "security")
 _ALARMS_FIELDS = {"condition_delay_s", "hysteresis", "clear_delay_s", "channels", "limits"}
 _TECHNICAL = (
     Condition.SIGNAL_LOST,

@@ -20,6 +20,7 @@ from kapdesk.config.journal import (
 from kapdesk.config.music import load_music_library, protocol_phase_cues
 from kapdesk.config.paths import clinic_file, find_protocol, music_config_file, protocols_dir
 from kapdesk.config.protocols import default_protocol, load_protocol
+from kapdesk.config.security import load_sign_in_policy
 
 
 def clinic_file_errors() -> list[ConfigFileError]:
@@ -27,6 +28,7 @@ def clinic_file_errors() -> list[ConfigFileError]:
     checks: list[tuple[Path, Callable[[], object]]] = [
         (clinic_file(), load_clinic_settings),
         (clinic_file(), load_journal_settings),
+        (clinic_file(), load_sign_in_policy),
         (clinic_file(), lambda: _default_protocol_exists()),
         (music_config_file(), load_music_library),
         (clinic_file().parent / "questionnaires", load_questionnaires),

@@ -89,4 +89,3 @@ class ClinicConfig:
     @property
     def sounds_dir(self) -> Path:
         return resources_dir() / "sounds"
-

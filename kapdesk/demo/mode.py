@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from kapdesk.demo.accounts import SCRIPT_ACTOR
 from kapdesk.demo.monitors import EmulatedDevices
 from kapdesk.demo.script import DemoScript, demo_patient, emulated_patient
 from kapdesk.domain.session import SessionEvent
@@ -28,7 +29,10 @@ class DemoMode:
     script: DemoScript
 
     def poll(self) -> None:
-        self.script.poll(self.runtime.clock.elapsed())
+        # the script's doses, checks and notes are the demo clinician's, whoever is
+        # signed in at the keyboard (or nobody: the demo runs on while locked)
+        with self.runtime.controller.acting_as(SCRIPT_ACTOR):
+            self.script.poll(self.runtime.clock.elapsed())
 
 
 def _attach(rt: Runtime) -> DemoMode:
@@ -47,7 +51,8 @@ def start_demo(
     transports; ``"direct"`` feeds the emulated monitor's readings straight into the hub
     (no Bluetooth or pty), for the fastest start in tests.
     """
-    rt.controller.open(demo_patient(), protocol=DEMO_PROTOCOL)
+    with rt.controller.acting_as(SCRIPT_ACTOR):
+        rt.controller.open(demo_patient(), protocol=DEMO_PROTOCOL)
     demo = _attach(rt)
     demo.poll()  # starts the session at t=0
     patient = emulated_patient(seed)
@@ -63,7 +68,8 @@ def resume_demo(rt: Runtime, session_id: int, seed: int = 1) -> tuple[DemoMode, 
     ``Runtime.resume_session`` does, new emulators (the old ones died with their
     process), and the script carrying on from where the session is (steps already done
     are not done again)."""
-    event = rt.resume_session(session_id)
+    with rt.controller.acting_as(SCRIPT_ACTOR):
+        event = rt.resume_session(session_id)
     demo = _attach(rt)
     demo.script.resume_at(rt.clock.elapsed())
     rt.sources.append(EmulatedDevices(emulated_patient(seed), rt.devices, rt.clock).start())

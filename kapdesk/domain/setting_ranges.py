@@ -94,6 +94,12 @@ AUTOSAVE_DELAY_MS = Range(50, 10_000, "ms", "default 400")
 PIN_MAX_ATTEMPTS = Range(1, 20, "tries", "default 5")
 PIN_LOCKOUT_S = Range(0, 3600, "s", "default 60")
 
+# --- Sign-in and locking (clinic.toml [security]) ----------------------------------
+MIN_PASSWORD_LENGTH = Range(8, 64, "characters", "default 10")
+MAX_SIGN_IN_FAILURES = Range(3, 20, "tries", "default 5")
+SIGN_IN_LOCKOUT_MIN = Range(1, 120, "min", "default 5")
+IDLE_LOCK_MIN = Range(1, 60, "min", "default 10 (HIPAA automatic logoff)")
+
 # --- Music (music.toml [music]) ------------------------------------------------------
 MUSIC_VOLUME = Range(0, 1, "", "0 silent, 1 full")
 MUSIC_FADE_S = Range(0, 30, "s", "default 3")

@@ -26,6 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kapdesk.acquisition.ingest import DeviceStatus, IngestHub, LinkState
+from kapdesk.domain.access import (
+    AT_THE_BEDSIDE,
+    Actor,
+    can_change_alarm_limits,
+    can_pause_alarm_audio,
+    require,
+)
 from kapdesk.domain.alarms import (
     AlarmEngine,
     AlarmLimits,
@@ -93,6 +100,8 @@ class AlarmService(threading.Thread):
         monotonic scale (times silence)."""
         super().__init__(name="alarm-service", daemon=True)
         self._engine = engine
+        #: who is acting (the runtime's desk): set by the runtime; None: no access control
+        self.who: Callable[[], Actor | None] | None = None
         self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._listeners: Listeners[[AlarmTransition]] = Listeners("alarm", log)
         for listener in listeners:
@@ -134,13 +143,32 @@ class AlarmService(threading.Thread):
 
     # -- staff actions and system failures (any thread) ----------------------------
 
-    def acknowledge(
-        self, by: str, channel: str | None = None, condition: Condition | None = None
-    ) -> Future[list[AlarmTransition]]:
-        return self._call(lambda e: e.acknowledge(by, self._clock(), channel, condition))
+    def _author(self, by: str | None, check: Callable[[Actor], bool] | None, what: str) -> str:
+        """Who an act is recorded as: the signed-in user of the runtime's desk (``who``),
+        else ``by``; ``AccessDenied`` when the desk's user may not do it. A bare service
+        (no ``who``: tests of the alarms alone) records ``by`` as given."""
+        if self.who is None:
+            return by or AT_THE_BEDSIDE
+        actor = self.who()
+        if check is not None:
+            require(actor is not None and check(actor), what)
+        if actor is None or not actor.is_staff:
+            return AT_THE_BEDSIDE
+        return actor.username or actor.name
 
-    def pause_audio(self, by: str, duration_s: float | None = None) -> Future[AlarmTransition]:
-        return self._call(lambda e: e.pause_audio(by, self._clock(), duration_s))
+    def acknowledge(
+        self, by: str | None = None, channel: str | None = None, condition: Condition | None = None
+    ) -> Future[list[AlarmTransition]]:
+        """Open to whoever is at the bedside: signed in, it is recorded as them; on a locked
+        screen, as "at the bedside, not signed in"."""
+        who = self._author(by, None, "acknowledging alarms")
+        return self._call(lambda e: e.acknowledge(who, self._clock(), channel, condition))
+
+    def pause_audio(
+        self, by: str | None = None, duration_s: float | None = None
+    ) -> Future[AlarmTransition]:
+        who = self._author(by, can_pause_alarm_audio, "pausing alarm sound (medical staff)")
+        return self._call(lambda e: e.pause_audio(who, self._clock(), duration_s))
 
     def change_limit(
         self,
@@ -148,11 +176,13 @@ class AlarmService(threading.Thread):
         condition: Condition,
         priority: Priority,
         threshold: float | None,
-        by: str,
+        by: str | None = None,
     ) -> Future[list[AlarmTransition]]:
-        """Change a limit for this session; the future raises LimitError if it is refused."""
+        """Change a limit for this session; the future raises LimitError if it is refused,
+        the call ``AccessDenied`` if the signed-in user may not change limits."""
+        who = self._author(by, can_change_alarm_limits, "changing alarm limits (medical staff)")
         return self._call(
-            lambda e: e.change_limit(channel, condition, priority, threshold, by, self._clock())
+            lambda e: e.change_limit(channel, condition, priority, threshold, who, self._clock())
         )
 
     def replace_limits(self, limits: AlarmLimits) -> Future[None]:

@@ -9,7 +9,6 @@ clinic's files and the record of past sessions; no screen opens a file or a data
 
 from __future__ import annotations
 
-import getpass
 import logging
 import time
 from collections.abc import Callable
@@ -26,6 +25,8 @@ from kapdesk.config.alarms import load_clinic_settings, load_protocol_alarms
 from kapdesk.config.clinic import ClinicConfig
 from kapdesk.config.errors import ConfigFileError
 from kapdesk.config.paths import find_protocol
+from kapdesk.config.security import load_sign_in_policy
+from kapdesk.domain.access import Actor
 from kapdesk.domain.alarms import (
     DEFAULT_EXPECTED_SOURCES,
     DEFAULT_SOURCE_GRACE_S,
@@ -38,8 +39,11 @@ from kapdesk.domain.clock import SessionClock
 from kapdesk.domain.readings import Reading
 from kapdesk.domain.session import EventKind, SessionEvent, SessionState
 from kapdesk.live.alarm_service import AlarmService
+from kapdesk.live.desk import Desk
 from kapdesk.live.session_controller import SessionController
 from kapdesk.live.trend_store import TrendStore
+from kapdesk.storage.accounts import AccountStore
+from kapdesk.storage.audit import AuditLog
 from kapdesk.storage.journal.store import JournalStore
 from kapdesk.storage.patients import PatientDirectory
 from kapdesk.storage.recorder import Recorder
@@ -70,8 +74,9 @@ class Runtime:
     alarms: AlarmService
     alarm_settings: AlarmSettings
     devices: DeviceManager
+    #: who is at the keyboard, and whether it is locked: every service asks it
+    desk: Desk
     protocol: str = "im-ketamine"  # whose alarm limits are in force
-    staff: str = field(default_factory=getpass.getuser)  # who acknowledges; accounts come later
     #: cheap jobs the GUI timer runs on its thread (``tick``), e.g. demo mode's script
     housekeeping: list[Callable[[], None]] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
@@ -80,14 +85,28 @@ class Runtime:
     #: the clinic's files (protocols, music, journal settings, sounds), each read once
     clinic: ClinicConfig = field(default_factory=ClinicConfig)
 
+    @property
+    def staff(self) -> str:
+        """Who is recorded as doing what is done at this desk now: the signed-in user's
+        username, or "at the bedside, not signed in"."""
+        return self.desk.who()
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.desk.audit
+
+    @property
+    def accounts(self) -> AccountStore:
+        return self.desk.accounts
+
     @cached_property
     def journal(self) -> JournalStore:
         """The journal, written by the recorder's writer and stamped by the session clock."""
-        return JournalStore(self.engine, self.recorder, self.clock.now)
+        return JournalStore(self.engine, self.recorder, self.clock.now, audit=self.audit)
 
     @cached_property
     def patients(self) -> PatientDirectory:
-        return PatientDirectory(self.recorder)
+        return PatientDirectory(self.recorder, self.desk.current, self.audit)
 
     def past_session(self, session_id: int) -> tuple[StoredSession, list[SessionEvent]]:
         """A stored session and its timeline, oldest event first."""
@@ -100,8 +119,11 @@ class Runtime:
         speed: float = 1.0,
         flush_interval: float = 0.25,
         protocol: str = "im-ketamine",
+        actor: Actor | None = None,
     ) -> Runtime:
-        """Wire the data path: hub -> alarm service, recorder, trend store."""
+        """Wire the data path: hub -> alarm service, recorder, trend store. ``actor``: a
+        staff member already signed in (the command line, tests); the app signs in
+        through its dialog."""
         rescued = import_rescued(engine)  # what a full disk kept from the last run
         clock = SessionClock(time.monotonic, time.time, speed)
         hub = IngestHub()
@@ -121,16 +143,31 @@ class Runtime:
         hub.subscribe(recorder.record_reading)
         hub.subscribe(trends.add)
         alarms.add_listener(lambda tr: recorder.record_alarm(tr.to_dict(), tr.t))
-        controller = SessionController(recorder, clock)
+        audit = AuditLog(engine, recorder)  # wall-clock times: the log is about people
+        desk = Desk(AccountStore(engine, recorder, audit, load_sign_in_policy()), audit)
+        controller = SessionController(recorder, clock, who=desk.current)
+        alarms.who = controller.actor  # the desk's user, or whom the controller acts as
         devices = DeviceManager(hub, clock.now)
         rt = cls(
-            engine, clock, hub, recorder, trends, controller, alarms, settings, devices, protocol
+            engine,
+            clock,
+            hub,
+            recorder,
+            trends,
+            controller,
+            alarms,
+            settings,
+            devices,
+            desk,
+            protocol,
         )
         rt.rescued_imported = rescued
         controller.add_listener(rt._on_session_event)
         devices.add_listener(rt._on_device_change)
         recorder.start()
         alarms.start()
+        if actor is not None:
+            desk.enter(actor, "signed in before start")
         return rt
 
     def _on_session_event(self, event: SessionEvent) -> None:

@@ -11,16 +11,24 @@ after a crash shows exactly what was recorded before it, and nothing else.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from kapdesk.config.paths import protocols_dir
 from kapdesk.config.protocols import ProtocolSet, protocol_set
-from kapdesk.domain import timeline
-from kapdesk.domain.checklist import ChecklistError, ChecklistOutcome, GateAnswer, Override
+from kapdesk.domain import access, timeline
+from kapdesk.domain.access import Actor
+from kapdesk.domain.checklist import (
+    ChecklistError,
+    ChecklistOutcome,
+    GateAnswer,
+    Override,
+    StaffRole,
+)
 from kapdesk.domain.checklist import evaluate as evaluate_checklist
 from kapdesk.domain.clock import ResumePoint, SessionClock, resume_point
 from kapdesk.domain.discharge import DischargeAssessment, assess
@@ -68,9 +76,18 @@ class DischargeNotReadyError(RuntimeError):
 
 
 class SessionController:
-    def __init__(self, recorder: Recorder, clock: SessionClock) -> None:
+    def __init__(
+        self,
+        recorder: Recorder,
+        clock: SessionClock,
+        who: Callable[[], Actor | None] | None = None,
+    ) -> None:
         self.recorder = recorder
         self.clock = clock
+        #: who is acting (the runtime's desk); None: a bare controller without access
+        #: control (unit tests of the timeline alone)
+        self.who = who
+        self._acting = threading.local()
         self.session: Session | None = None
         self.patient: Patient | None = None
         self.protocol: Protocol | None = None  # None: a protocol id without a file (tests)
@@ -92,6 +109,59 @@ class SessionController:
         with self._lock:
             self._listeners.remove(listener)
 
+    @contextlib.contextmanager
+    def acting_as(self, actor: Actor) -> Iterator[None]:
+        """Acts on this thread are ``actor``'s (demo mode's scripted clinician), whoever
+        is at the keyboard."""
+        previous = getattr(self._acting, "actor", None)
+        self._acting.actor = actor
+        try:
+            yield
+        finally:
+            self._acting.actor = previous
+
+    def actor(self) -> Actor | None:
+        acting: Actor | None = getattr(self._acting, "actor", None)
+        if acting is not None:
+            return acting
+        return self.who() if self.who is not None else None
+
+    def _authorise(self, kinds: Iterable[str]) -> dict[str, str]:
+        """What the events of one act carry about who did it; ``AccessDenied`` when the
+        actor may not (the record is left unchanged)."""
+        if self.who is None and getattr(self._acting, "actor", None) is None:
+            return {}
+        actor = self.actor()
+        for kind in kinds:
+            if not access.can_record_event(actor, kind):
+                who = f"{actor.name} ({actor.role_names})" if actor else "nobody signed in"
+                raise access.AccessDenied(f"not allowed: recording {kind} ({who})")
+        if actor is None:
+            return {}
+        stamp = {"by": actor.username or actor.name}
+        if actor.emergency:
+            stamp["emergency"] = actor.emergency
+        return stamp
+
+    def _signed(self, overrides: Iterable[Override]) -> list[Override]:
+        """Overrides as the signed-in user's: whatever name and role a screen put on them,
+        they are recorded as the acting user's own (so only medical staff's count)."""
+        given = list(overrides)
+        if self.who is None and getattr(self._acting, "actor", None) is None:
+            return given
+        actor = self.actor()
+        if actor is None:
+            raise access.AccessDenied("not allowed: overriding (nobody signed in)")
+        role = (
+            StaffRole.MEDICAL
+            if actor.has(access.Role.MEDICAL_STAFF)
+            else StaffRole.THERAPIST
+            if actor.has(access.Role.THERAPIST)
+            else StaffRole.OTHER
+        )
+        by = actor.username or actor.name
+        return [dataclasses.replace(ov, by=by, role=role) for ov in given]
+
     def uncommitted(self) -> list[SessionEvent]:
         """Events shown on the timeline that the database does not hold yet (a full
         disk): the recorder keeps them and retries; the screen marks them unsaved."""
@@ -104,6 +174,7 @@ class SessionController:
     def open(self, patient: Patient, protocol: str) -> Session:
         """Save the patient (if new) and a planned session for them, with the protocol's
         phases when ``protocol`` names a protocol file."""
+        self._authorise([EventKind.SESSION_STARTED])  # opening one is running one
         pset = _protocol_set_or_none(protocol)
         phases = pset.protocol.phases if pset else STANDARD_PHASES
 
@@ -160,6 +231,7 @@ class SessionController:
         The session clock carries on the session's own clock, at its stored speed (a x20
         demo session stays x20), so its timeline runs on without a jump. ``to_close``:
         resumed only to be ended at once (its monitoring is not restored)."""
+        self._authorise([EventKind.SESSION_RESUMED])  # before anything is reloaded
         engine = self.recorder.engine
         stored = get_stored_session(engine, session_id)
         if stored.state != "in_progress":
@@ -250,7 +322,7 @@ class SessionController:
         """The pre-dose checklist with any overrides; a measured pre-dose BP also becomes
         the baseline the alarm engine's relative limits use."""
         protocol = self._require_protocol()
-        outcome = evaluate_checklist(protocol.checklist, answers, list(overrides))
+        outcome = evaluate_checklist(protocol.checklist, answers, self._signed(overrides))
         data = outcome.to_dict()
         measured = [a for a in answers.values() if a.systolic is not None and a.diastolic]
         if measured:  # the pre-dose BP also counts as the "before dosing" BP check
@@ -278,6 +350,7 @@ class SessionController:
     ) -> Dose:
         """Record a dose (the first) or a booster (every later one) as staff entered it.
         The first dose needs a cleared pre-dose checklist when the protocol has one."""
+        self._authorise([EventKind.DOSE])  # who may, before what is entered is judged
         dose = self.check_dose(route, amount_mg, lot, weight_kg, infusion_min, note)
         self.record(EventKind.DOSE, dose.to_dict())
         return dose
@@ -335,6 +408,7 @@ class SessionController:
         note: str = "",
     ) -> SessionEvent:
         """The result of a scheduled check: a blood pressure, or a scale's answers."""
+        self._authorise([EventKind.CHECK])  # who may, before what is entered is judged
         protocol = self._require_protocol()
         check = protocol.check(check_id)
         pending = [s for s in self.schedule().pending() if s.check.id == check_id]
@@ -396,7 +470,10 @@ class SessionController:
     ) -> DischargeAssessment:
         """Record the discharge and complete the session; refused while any criterion is
         unmet and not overridden (an early discharge needs an override with a reason)."""
-        assessment = self.assess_discharge(score_answers, ride_home, vitals, overrides)
+        self._authorise([EventKind.DISCHARGE])  # who may, before what is entered is judged
+        assessment = self.assess_discharge(
+            score_answers, ride_home, vitals, self._signed(overrides)
+        )
         if not assessment.ready:
             raise DischargeNotReadyError(
                 "discharge criteria not met: " + ", ".join(assessment.unmet)
@@ -538,6 +615,14 @@ class SessionController:
         assert session.id is not None
         with self._lock:
             events = action(session, self.clock.now())
+            stamp = self._authorise(ev.kind for ev in events)
+            if stamp:
+                events = [
+                    ev
+                    if ev.kind in access.SYSTEM_EVENTS or "by" in ev.data
+                    else dataclasses.replace(ev, data={**ev.data, **stamp})
+                    for ev in events
+                ]
             saved = [self.recorder.record_event(session.id, ev) for ev in events]
             self._commits.extend(zip(events, saved, strict=True))
             snapshot = dataclasses.replace(session)  # the writer thread gets a frozen copy

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import platformdirs
@@ -13,6 +14,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+
+if TYPE_CHECKING:
+    from kapdesk.storage.encryption import DataKey
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 APP_NAME = "kapdesk"
@@ -24,16 +28,68 @@ class DatabaseError(RuntimeError):
     """The database cannot be opened or upgraded; the message says which and why."""
 
 
-def default_url(create: bool = True) -> str:
+class DatabaseLocked(DatabaseError):
+    """The database is encrypted and its key is neither given nor known (keyring,
+    ``KAPDESK_PASSPHRASE``): someone has to type the passphrase or the recovery key."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"the database {path} is encrypted: its passphrase is needed (type it when asked,"
+            " or set KAPDESK_PASSPHRASE for a script)"
+        )
+        self.path = path
+
+
+def sqlite_file(url: str | None) -> Path | None:
+    """The file of an SQLite URL (None: a server database, or an in-memory one)."""
+    try:
+        parsed = make_url(url or default_url(create=False))
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    name = parsed.database or ""
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+def _encrypted_engine(path: Path, key: DataKey | None, read_only: bool) -> Engine:
+    """The engine of an encrypted SQLite file; a plain file beside a key file (an
+    encryption interrupted, or asked for) is encrypted first, verified row by row."""
+    from kapdesk.storage import encryption, keys
+
+    try:
+        if key is None:
+            key = keys.known_key(path)
+        if key is None:
+            raise DatabaseLocked(path)
+        if (
+            not read_only
+            and path.exists()
+            and path.stat().st_size
+            and not encryption.is_encrypted(path)
+        ):
+            report = encryption.migrate_plain_to_encrypted(path, key)
+            logging.getLogger(__name__).info("encrypted %s: %s", path, report.describe())
+        return encryption.create_encrypted_engine(path, key, read_only=read_only)
+    except encryption.EncryptionError as exc:
+        raise DatabaseError(str(exc)) from exc
+
+
+def default_url(create: bool = True, demo: bool = False) -> str:
     """KAPDESK_DATABASE_URL, else an SQLite file in the per-user data directory
-    (made unless ``create`` is false: a read-only command makes nothing)."""
+    (made unless ``create`` is false: a read-only command makes nothing). Demo mode has
+    a file of its own there (``demo.sqlite3``): its patients and accounts never enter the
+    clinic's database."""
     env = os.environ.get("KAPDESK_DATABASE_URL")
     if env:
         return env
     data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     if create:
         data.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data / 'kapdesk.sqlite3'}"
+        os.chmod(data, 0o700)  # the folder of the clinic's record: its owner's only
+    return f"sqlite:///{data / ('demo.sqlite3' if demo else 'kapdesk.sqlite3')}"
 
 
 def create_db_engine(url: str | None = None) -> Engine:
@@ -50,11 +106,13 @@ def create_db_engine(url: str | None = None) -> Engine:
     except Exception as exc:  # bad URL, missing driver
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", tune_sqlite)
     return engine
 
 
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def tune_sqlite(dbapi_connection: Any, _record: Any = None) -> None:
+    """The pragmas every read-write SQLite connection gets, plain or encrypted (the
+    encrypted engine, ``storage/encryption.py``, calls it right after keying)."""
     # WAL lets the GUI and CLI read while the writer thread writes; FULL syncs the WAL on
     # every commit so a committed clinical event survives even a power cut (pitfalls.md).
     cur = dbapi_connection.cursor()
@@ -140,7 +198,7 @@ def _clear_interrupted_creation(conn: Connection) -> None:
 FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
 
 
-def open_database_readonly(url: str | None = None) -> Engine:
+def open_database_readonly(url: str | None = None, key: DataKey | None = None) -> Engine:
     """Engine for reading an existing database at the newest revision; it never writes.
 
     For the read-only commands (sessions, export, journal export): an SQLite file is
@@ -155,7 +213,10 @@ def open_database_readonly(url: str | None = None) -> Engine:
         parsed = make_url(url)
     except Exception as exc:
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
-    if parsed.get_backend_name() == "sqlite":
+    path = sqlite_file(url)
+    if path is not None and (key is not None or _has_key_file(path)):
+        engine = _encrypted_engine(path, key, read_only=True)
+    elif parsed.get_backend_name() == "sqlite":
         engine = _sqlite_readonly_engine(parsed.database or "")
     else:
         engine = create_db_engine(url)
@@ -208,9 +269,22 @@ def _sqlite_readonly_engine(path: str) -> Engine:
     return engine
 
 
-def open_database(url: str | None = None) -> Engine:
-    """Engine for ``url`` with the schema upgraded to the newest revision."""
-    engine = create_db_engine(url)
+def _has_key_file(path: Path) -> bool:
+    from kapdesk.storage.encryption import key_file_path
+
+    return key_file_path(path).exists()
+
+
+def open_database(url: str | None = None, key: DataKey | None = None) -> Engine:
+    """Engine for ``url`` with the schema upgraded to the newest revision. An SQLite file
+    with a key file beside it (or any with ``key`` given) is encrypted (SQLCipher): opened
+    with ``key``, or the key known without asking (``storage.keys``), else
+    ``DatabaseLocked``."""
+    path = sqlite_file(url)
+    if path is not None and (key is not None or _has_key_file(path)):
+        engine = _encrypted_engine(path, key, read_only=False)
+    else:
+        engine = create_db_engine(url)
     try:
         migrate(engine)
     except DatabaseError:

@@ -1,13 +1,21 @@
 """The clinic's patients as the screens use them: list, add, edit, and what the last
 session was, so a dialog never opens a database session of its own. Writes go through
-the recorder's writer thread, like every other write."""
+the recorder's writer thread, like every other write. Who may read and change patient
+records is decided here, through ``kapdesk.domain.access``, and opening a record is
+audited: the screens cannot go around it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from kapdesk.domain import access
+from kapdesk.domain.access import Actor
+from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.patients import Patient
+from kapdesk.storage.audit import AuditLog
 from kapdesk.storage.models import SessionRow
 from kapdesk.storage.recorder import Recorder
 from kapdesk.storage.records import add_patient, get_patient, list_patients, update_patient
@@ -16,24 +24,64 @@ from kapdesk.storage.records import add_patient, get_patient, list_patients, upd
 class PatientDirectory:
     """Patients of this database, read directly and written by the recorder's writer."""
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(
+        self,
+        recorder: Recorder,
+        who: Callable[[], Actor | None] | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
+        """``who``: who is asking now (the runtime's desk); None: no access control (a
+        directory for tests of storage alone)."""
         self.recorder = recorder
+        self.who = who
+        self.audit = audit
+
+    def _require(self, check: Callable[[Actor], bool], what: str) -> Actor | None:
+        if self.who is None:
+            return None
+        actor = self.who()
+        access.require(actor is not None and check(actor), what)
+        return actor
 
     def all(self) -> list[Patient]:
-        """Every patient, by name."""
+        """Every patient, by name (the clinicians who run sessions)."""
+        self._require(access.can_see_patient_records, "the patient list")
         return list_patients(self.recorder.engine)
 
     def get(self, patient_id: int) -> Patient:
-        return get_patient(self.recorder.engine, patient_id)
+        """One patient's record; opening it is audited."""
+        actor = self._require(access.can_see_patient_records, "patient records")
+        patient = get_patient(self.recorder.engine, patient_id)
+        if self.audit is not None and actor is not None:
+            self.audit.append(actor, AuditAction.VIEW_PATIENT, f"patient:{patient_id}")
+        return patient
+
+    def names(self) -> dict[int, str]:
+        """Patient id -> name, for the administrator's audit filter (who saw whom)."""
+        self._require(
+            lambda a: access.can_review_audit(a) or access.can_see_patient_records(a),
+            "patient names",
+        )
+        return {p.id: p.display_name for p in list_patients(self.recorder.engine) if p.id}
 
     def add(self, patient: Patient) -> Patient:
         """Store a new patient; it comes back with its id and uid set."""
+        actor = self._require(access.can_edit_patient_records, "adding patients")
         self.recorder.call(lambda s: add_patient(s, patient))
+        if self.audit is not None and actor is not None:
+            self.audit.append(
+                actor, AuditAction.VIEW_PATIENT, f"patient:{patient.id}", detail={"created": True}
+            )
         return patient
 
     def update(self, patient: Patient) -> None:
         """Write an edited record back."""
+        actor = self._require(access.can_edit_patient_records, "editing patient records")
         self.recorder.call(lambda s: update_patient(s, patient))
+        if self.audit is not None and actor is not None:
+            self.audit.append(
+                actor, AuditAction.VIEW_PATIENT, f"patient:{patient.id}", detail={"edited": True}
+            )
 
     def last_used_protocol(self) -> str | None:
         """The protocol of the most recent session, if any (the new-session dialog

@@ -27,14 +27,24 @@ from PySide6.QtWidgets import (
 from kapdesk import __version__
 from kapdesk.config.errors import ConfigFileError
 from kapdesk.domain import time_text
+from kapdesk.domain.access import (
+    AccessDenied,
+    can_change_alarm_limits,
+    can_list_patients,
+    can_manage_accounts,
+    can_review_audit,
+)
 from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
 from kapdesk.domain.event_text import describe, marker_label
 from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import EventKind, SessionEvent
 from kapdesk.domain.staff_pin import PinError
+from kapdesk.live.desk import DeskState
 from kapdesk.live.runtime import Runtime
 from kapdesk.ui.common.gui_thread import ThreadInbox
+from kapdesk.ui.common.lock import IdleLock, LockBar
 from kapdesk.ui.common.screen_fit import fit_to_screen
+from kapdesk.ui.common.sign_in import SignInDialog
 from kapdesk.ui.common.theme import DARK, Theme, ThemeSwitcher, set_role, styled_label
 from kapdesk.ui.devices.panel import DevicesPanel
 from kapdesk.ui.journal.patient_mode import NoStaffPinError, PatientJournalWindow
@@ -64,6 +74,7 @@ SHORTCUTS = {
     "note": "F7",
     "marker": "F8",
     "next_phase": "F9",
+    "lock": "Ctrl+L",  # lock now: the monitor stays, everything else needs a sign-in
 }
 
 
@@ -94,7 +105,12 @@ class MainWindow(QMainWindow):
         root.setContentsMargins(14, 12, 14, 10)
         root.setSpacing(10)
         root.addWidget(self._header(demo))
-        self.safety_flags = SafetyFlagBar(runtime.journal, runtime.staff)
+        self.lock_bar = LockBar(runtime.desk)
+        self.lock_bar.sign_in_requested.connect(self.open_sign_in)
+        root.addWidget(self.lock_bar)
+        self.sign_in_dialog: SignInDialog | None = None
+        self.admin_windows: list[QWidget] = []
+        self.safety_flags = SafetyFlagBar(runtime.journal, runtime.desk.current)
         root.addWidget(self.safety_flags)
 
         self.monitor = MonitorView(runtime, theme)
@@ -113,9 +129,11 @@ class MainWindow(QMainWindow):
         self.detached: DetachedMonitor | None = None
         self.session_panel = SessionPanel(runtime)
         dock = self._dock("Session", "sessionDock", self.session_panel)
+        self.session_dock = dock
         self.music = self._music_player()
         self.music_panel = MusicPanel(self.music)
         music_dock = self._dock("Music", "musicDock", self.music_panel)
+        self.music_dock = music_dock
         self.tabifyDockWidget(dock, music_dock)  # one column, laptop height: session in front
         dock.raise_()
         if demo:
@@ -158,6 +176,12 @@ class MainWindow(QMainWindow):
             self._on_event(ev)
 
         QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.toggle_full_screen)
+        self.idle_lock = IdleLock(runtime.desk, self)
+        self._desk_changes: ThreadInbox[DeskState] = ThreadInbox(
+            self.apply_desk_state, self, FRAME_MS
+        )
+        runtime.desk.add_listener(self._desk_changes.put)
+        self.apply_desk_state(runtime.desk.state)
         self.confirm_box: QMessageBox | None = None
         self._shortcuts()
         self._timer = QTimer(self)
@@ -226,6 +250,103 @@ class MainWindow(QMainWindow):
             "Patient journal for this patient (patient mode)\u2026", self.open_patient_journal
         )
         journal.addAction("Journal review\u2026", self.open_journal_review)
+        self.journal_menu = journal
+        account = bar.addMenu("&Account")
+        self.account_menu = account
+        self.who_action = account.addAction("")
+        self.who_action.setEnabled(False)
+        account.addSeparator()
+        self.lock_action = account.addAction("Lock now (Ctrl+L)", self.lock_now)
+        self.sign_out_action = account.addAction("Sign out", self.sign_out)
+        account.addAction("Sign in\u2026", lambda: self.open_sign_in(False))
+        account.addSeparator()
+        self.accounts_action = account.addAction("Accounts\u2026", self.open_accounts)
+        self.audit_action = account.addAction("Audit log\u2026", self.open_audit)
+
+    # -- who is at the keyboard -----------------------------------------------------------
+
+    def room(self) -> str:
+        return self.runtime.audit.workstation
+
+    def apply_desk_state(self, state: DeskState) -> None:
+        """Locked or signed out: the monitor and its alarms stay, identified by room and
+        pseudonym; the patient's name, the timeline, session and music actions, the
+        journal and the admin's windows go until someone signs in."""
+        restricted = state in (DeskState.LOCKED, DeskState.SIGNED_OUT)
+        self.restricted = restricted
+        self.lock_bar.show_state(state, self.room())
+        for dock in (self.session_dock, self.music_dock):
+            dock.setVisible(not restricted)
+        self.tabs.setTabVisible(0, not restricted)  # the timeline (intention, notes)
+        if restricted:
+            self.tabs.setCurrentIndex(1)
+        self.journal_menu.setEnabled(not restricted)
+        actor = self.runtime.desk.current()
+        member = self.runtime.desk.staff_member
+        if restricted or actor is None:
+            self.who_action.setText("Locked" if member else "Nobody signed in")
+        else:
+            emergency = " \u00b7 EMERGENCY ACCESS" if actor.emergency else ""
+            self.who_action.setText(f"{actor.name} ({actor.role_names}){emergency}")
+        self.lock_action.setEnabled(state is DeskState.SIGNED_IN)
+        self.sign_out_action.setEnabled(member is not None)
+        admin = actor is not None and can_manage_accounts(actor)
+        self.accounts_action.setEnabled(admin)
+        self.audit_action.setEnabled(actor is not None and can_review_audit(actor))
+        if restricted:
+            for win in [*self.journal_windows, *self.admin_windows]:
+                if win is not self.patient_mode:
+                    win.close()
+            self.admin_windows = [w for w in self.admin_windows if w.isVisible()]
+            if self.devices_panel is not None:
+                self.devices_panel.hide()
+        self.signed_in_label.setText(
+            "" if restricted or actor is None else f"{actor.name} \u00b7 {self.room()}"
+        )
+        self.safety_flags.refresh(force=True)
+        self._refresh_header(self.runtime.clock.now(), force=True)
+
+    def lock_now(self) -> None:
+        self.runtime.desk.lock("on demand (Ctrl+L)")
+
+    def sign_out(self) -> None:
+        self.runtime.desk.sign_out()
+
+    def open_sign_in(self, emergency: bool = False) -> SignInDialog:
+        """Another person's sign-in (from the lock bar or the menu), or break glass."""
+        dialog = SignInDialog(self.runtime.desk, parent=self)
+        if emergency:
+            dialog.show_emergency()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.sign_in_dialog = dialog
+        return dialog
+
+    def open_accounts(self) -> QWidget | None:
+        from kapdesk.ui.admin.accounts import AccountsWindow
+
+        try:
+            actor = self.runtime.desk.require(can_manage_accounts, "managing accounts")
+        except AccessDenied:
+            self.tell("Accounts are the clinic admin's: sign in as the clinic admin.")
+            return None
+        win = AccountsWindow(self.runtime.accounts, actor)
+        self.admin_windows.append(win)
+        win.show()
+        return win
+
+    def open_audit(self) -> QWidget | None:
+        from kapdesk.ui.admin.audit import AuditWindow
+
+        try:
+            actor = self.runtime.desk.require(can_review_audit, "reviewing the audit log")
+        except AccessDenied:
+            self.tell("The audit log is the clinic admin's: sign in as the clinic admin.")
+            return None
+        win = AuditWindow(self.runtime.audit, actor, self.runtime.patients.names())
+        self.admin_windows.append(win)
+        win.show()
+        return win
 
     def _header(self, demo: bool) -> QFrame:
         """Who, which phase, how long: three stacked pairs (name over protocol, phase over
@@ -240,6 +361,7 @@ class MainWindow(QMainWindow):
         self.phase_timer = styled_label("", "muted")
         self.session_timer = styled_label("", "heading")
         set_role(self.session_timer, "mono")
+        self.signed_in_label = styled_label("", "muted")
         self.badge = styled_label("", "badge")
         self.badge.setVisible(demo)
         speed = self.runtime.clock.speed
@@ -259,6 +381,7 @@ class MainWindow(QMainWindow):
         when.setSpacing(0)
         when.addLayout(clock)
         when.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignRight)
+        when.addWidget(self.signed_in_label, 0, Qt.AlignmentFlag.AlignRight)
         hl.addLayout(who, 2)
         hl.addLayout(phase, 3)
         hl.addLayout(when, 0)
@@ -313,12 +436,15 @@ class MainWindow(QMainWindow):
                 item.setText(text)
         self._unsaved_items = still
 
-    def _refresh_header(self, now: float) -> None:
+    def _refresh_header(self, now: float, force: bool = False) -> None:
         session = self.runtime.controller.session
         patient = self.runtime.controller.patient
         if session is None or patient is None:
             return
-        self.patient_label.setText(patient.display_name)
+        if getattr(self, "restricted", False):  # locked: room and pseudonym, not the name
+            self.patient_label.setText(f"{patient.pseudonym} \u00b7 {self.room()}")
+        else:
+            self.patient_label.setText(patient.display_name)
         if self.protocol_label.property("protocol") != session.protocol:
             self.protocol_label.setProperty("protocol", session.protocol)
             self.protocol_label.setText(self.runtime.clinic.protocol_name(session.protocol))
@@ -342,22 +468,32 @@ class MainWindow(QMainWindow):
     # -- actions --------------------------------------------------------------------------
 
     def acknowledge(self) -> None:
-        self.runtime.alarms.acknowledge(by=self.runtime.staff)
+        """Open to whoever is at the bedside, locked or not (recorded as who it was)."""
+        self.runtime.alarms.acknowledge()
 
     def pause_audio(self) -> None:
-        self.runtime.alarms.pause_audio(by=self.runtime.staff)
+        try:
+            self.runtime.alarms.pause_audio()
+        except AccessDenied:
+            self.tell("Only medical staff pause the alarm sound. Acknowledge the alarm (F5).")
 
     def edit_limits(self) -> None:
-        dialog = LimitsDialog(self.runtime.alarms.limits(), self.runtime.staff, self)
+        try:
+            actor = self.runtime.desk.require(can_change_alarm_limits, "changing alarm limits")
+        except AccessDenied:
+            self.tell("Only medical staff change alarm limits: sign in as medical staff.")
+            return
+        dialog = LimitsDialog(self.runtime.alarms.limits(), actor, self)
         if dialog.exec():
             self.apply_limit_changes(dialog)
 
     def apply_limit_changes(self, dialog: LimitsDialog) -> None:
-        who = dialog.staff.text().strip() or self.runtime.staff
-        for rule, value in dialog.changes():
-            self.runtime.alarms.change_limit(
-                rule.channel, rule.condition, rule.priority, value, by=who
-            )
+        """Recorded as the signed-in user's (the service refuses anyone else)."""
+        try:
+            for rule, value in dialog.changes():
+                self.runtime.alarms.change_limit(rule.channel, rule.condition, rule.priority, value)
+        except AccessDenied as e:
+            self.tell(f"The limits were not changed: {e}")
 
     def show_devices(self) -> None:
         if self.devices_panel is None:
@@ -389,10 +525,20 @@ class MainWindow(QMainWindow):
             return
         try:
             win = PatientJournalWindow(
-                store, patient.id, demo=self.demo, clinic=self.runtime.clinic
+                store,
+                patient.id,
+                demo=self.demo,
+                clinic=self.runtime.clinic,
+                staff_sign_in=self.runtime.desk.sign_in,
             )
         except (NoStaffPinError, PinError, OSError) as e:
             self.tell(f"Patient mode could not open: {e}")
+            return
+        try:  # from here the keyboard is the patient's: every store refuses staff acts
+            self.runtime.desk.enter_patient_mode(patient.id)
+        except AccessDenied:
+            win.force_close()
+            self.tell("Sign in first: patient mode is opened by staff.")
             return
         self.journal_windows.append(win)
         self.patient_mode = win
@@ -410,7 +556,13 @@ class MainWindow(QMainWindow):
         win.activateWindow()
 
     def _leave_patient_mode(self) -> None:
-        """The staff PIN was given: every window patient mode hid comes back."""
+        """The staff PIN (or a staff sign-in) was given: the staff member who opened
+        patient mode, or the one who signed in, has the keyboard again, and every window
+        patient mode hid comes back."""
+        desk = self.runtime.desk
+        member = desk.staff_member
+        if member is not None:
+            desk.leave_patient_mode(member)
         for w in self._hidden_for_patient:
             w.show()
         self._hidden_for_patient = []
@@ -427,7 +579,12 @@ class MainWindow(QMainWindow):
         self.last_message = box
 
     def open_journal_review(self) -> None:
-        win = JournalReviewWindow(self.runtime.journal, self.runtime.staff)
+        try:
+            actor = self.runtime.desk.require(can_list_patients, "journal review")
+        except AccessDenied:
+            self.tell("Journal review is the therapist's: sign in as a therapist.")
+            return
+        win = JournalReviewWindow(self.runtime.journal, actor)
         self.journal_windows.append(win)
         win.show()
 
@@ -521,6 +678,7 @@ class MainWindow(QMainWindow):
             "note": self.session_panel.open_note,
             "marker": self.add_marker,
             "next_phase": self.confirm_next_phase,
+            "lock": self.lock_now,
         }
         self.shortcuts: dict[str, QShortcut] = {}
         for name, slot in keys.items():
@@ -538,7 +696,11 @@ class MainWindow(QMainWindow):
         if session is None or session.ended_at is not None:
             self.statusBar().showMessage("No session running: nothing to mark.", 5000)
             return
-        self.runtime.controller.record(EventKind.MARKER, {"by": self.runtime.staff})
+        try:
+            self.runtime.controller.record(EventKind.MARKER)  # by the signed-in user
+        except AccessDenied:
+            self.statusBar().showMessage("Sign in to mark the timeline.", 5000)
+            return
         self.statusBar().showMessage("Marker set on the timeline.", 5000)
 
     def confirm_quit_unsaved(self) -> QMessageBox:
@@ -581,6 +743,11 @@ class MainWindow(QMainWindow):
             self.confirm_quit_unsaved()
             return
         self._timer.stop()
+        self.idle_lock.stop()
+        self.runtime.desk.remove_listener(self._desk_changes.put)
+        self._desk_changes.close()
+        for win in self.admin_windows:
+            win.close()
         self.runtime.controller.remove_listener(self._events.put)
         self.runtime.alarms.remove_listener(self._transitions.put)
         self._events.close()

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from access_support import sign_in_cli
 
 from kapdesk import __version__
 from kapdesk.cli import main
@@ -46,14 +47,15 @@ def test_bad_options_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--after needs --screenshot" in capsys.readouterr().err
 
 
-def test_sessions_list_on_an_empty_database(db_url: str, capsys) -> None:
+def test_sessions_list_on_an_empty_database(db_url: str, capsys, monkeypatch) -> None:
     open_database(db_url).dispose()  # listing never creates one (issue 11 point 8)
+    sign_in_cli(monkeypatch, db_url)
     assert main(["sessions", "list", "--database-url", db_url]) == 0
     assert "no sessions recorded" in capsys.readouterr().out
 
 
-def test_export_of_a_missing_session_fails_cleanly(db_url: str, capsys) -> None:
-    open_database(db_url).dispose()
+def test_export_of_a_missing_session_fails_cleanly(db_url: str, capsys, monkeypatch) -> None:
+    sign_in_cli(monkeypatch, db_url)
     assert main(["--database-url", db_url, "export", "--session", "42"]) == 2
     assert "no session with id 42" in capsys.readouterr().err
 
@@ -85,7 +87,12 @@ def test_demo_screenshot_then_list_and_export(tmp_path: Path) -> None:
     )
     assert hits > 20, "no heart-rate trace in the screenshot"
 
-    listing = run_cli("sessions", "list", "--database-url", db, "--json")
+    # the demo database is encrypted with the demo passphrase (opened without asking) and
+    # its demo accounts sign in on the command line too
+    demo_user = {"KAPDESK_USER": "demo-clinician", "KAPDESK_PASSWORD": "kapdesk-demo"}
+    refused = run_cli("sessions", "list", "--database-url", db, "--json")
+    assert refused.returncode == 2 and "--user" in refused.stderr
+    listing = run_cli("sessions", "list", "--database-url", db, "--json", env=demo_user)
     assert listing.returncode == 0, listing.stderr
     sessions = [json.loads(x) for x in listing.stdout.splitlines()]
     assert len(sessions) == 1 and sessions[0]["patient"].startswith("Demo Patient")
@@ -94,9 +101,10 @@ def test_demo_screenshot_then_list_and_export(tmp_path: Path) -> None:
     out = tmp_path / "session.json"
     exp = run_cli(
         "--database-url", db, "export", "--session", str(sessions[0]["id"]),
-        "--format", "json", "--output", str(out),
+        "--format", "json", "--output", str(out), env=demo_user,
     )  # fmt: skip
     assert exp.returncode == 0, exp.stderr
+    assert out.stat().st_mode & 0o777 == 0o600  # an export holds patient data
     record = json.loads(out.read_text())
     assert record["format"] == "kapdesk-session"
     hr_times = [parse_iso_utc(r["t"]) for r in record["readings"] if r["channel"] == "heart_rate"]

@@ -5,7 +5,6 @@ and a database on a read-only file system can still be exported."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from access_support import sign_in_cli
 
 from kapdesk.cli import main
 from kapdesk.demo.journal import create_demo_session
@@ -37,8 +37,9 @@ def test_point8_replay_refuses_a_time_it_cannot_show(tmp_path: Path, capsys, bad
     assert "line 3" in err and "time" in err
 
 
-def test_point8_export_into_a_missing_directory(tmp_path: Path, capsys) -> None:
+def test_point8_export_into_a_missing_directory(tmp_path: Path, capsys, monkeypatch) -> None:
     url, _, session_id = made_database(tmp_path / "k.sqlite3")
+    sign_in_cli(monkeypatch, url)
     out = tmp_path / "no-such-dir" / "out.json"
     code = main(["--database-url", url, "export", "--session", str(session_id), "-o", str(out)])
     assert code == 2
@@ -46,8 +47,9 @@ def test_point8_export_into_a_missing_directory(tmp_path: Path, capsys) -> None:
     assert not out.parent.exists()
 
 
-def test_point8_a_failed_export_leaves_no_part_file(tmp_path: Path, capsys) -> None:
+def test_point8_a_failed_export_leaves_no_part_file(tmp_path: Path, capsys, monkeypatch) -> None:
     url, _, _ = made_database(tmp_path / "k.sqlite3")
+    sign_in_cli(monkeypatch, url)
     out = tmp_path / "out.json"
     assert main(["--database-url", url, "export", "--session", "999", "-o", str(out)]) == 2
     assert "999" in capsys.readouterr().err
@@ -108,11 +110,14 @@ def read_only_dir(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
         subprocess.run(["umount", "--lazy", str(ro)], check=True)
 
 
-def test_point8_a_database_in_a_read_only_directory_can_be_exported(
-    read_only_dir: tuple[Path, Path], tmp_path: Path, capsys
+def test_point8_a_database_in_a_read_only_directory_is_refused_unaudited(
+    read_only_dir: tuple[Path, Path], tmp_path: Path, capsys, monkeypatch
 ) -> None:
+    """Reading patient data is audited (issue 14): a database that cannot take the audit
+    entry (a read-only file system) is not read at all; the command says why."""
     rw, ro = read_only_dir
-    _, patient_id, session_id = made_database(rw / "k.sqlite3")
+    rw_url, patient_id, session_id = made_database(rw / "k.sqlite3")
+    sign_in_cli(monkeypatch, rw_url)
     if ro == rw:
         rw.chmod(0o555)
     else:
@@ -120,9 +125,13 @@ def test_point8_a_database_in_a_read_only_directory_can_be_exported(
     url = f"sqlite:///{ro / 'k.sqlite3'}"
     out = tmp_path / "export.json"
     export = ["--database-url", url, "export", "--session", str(session_id), "-o", str(out)]
-    assert main(export) == 0
-    assert json.loads(out.read_text())["session"]["id"] == session_id
-    capsys.readouterr()
-    assert main(["sessions", "list", "--json", "--database-url", url]) == 0
-    assert json.loads(capsys.readouterr().out.splitlines()[0])["id"] == session_id
-    assert main(["journal", "export", "--patient", str(patient_id), "--database-url", url]) == 0
+    for command in (
+        export,
+        ["sessions", "list", "--json", "--database-url", url],
+        ["journal", "export", "--patient", str(patient_id), "--database-url", url],
+    ):
+        assert main(command) == 2
+        captured = capsys.readouterr()
+        assert "audit" in captured.err and "read-only" in captured.err, captured.err
+        assert not captured.out
+    assert not out.exists()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from access_support import CLINICIAN
 
 from kapdesk.cli import main
 from kapdesk.demo.script import demo_patient
@@ -37,7 +38,7 @@ def scripted_vitals(second: int) -> list[Reading]:
 
 
 def test_replay_reproduces_live_alarms(db_url: str, tmp_path: Path, capsys) -> None:
-    rt = Runtime.build(open_database(db_url), speed=10.0, flush_interval=0.05)
+    rt = Runtime.build(open_database(db_url), speed=10.0, flush_interval=0.05, actor=CLINICIAN)
     session = rt.controller.open(demo_patient(), "im-ketamine")
     rt.controller.start()
     t_start = rt.clock.elapsed()

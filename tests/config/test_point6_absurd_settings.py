@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from access_support import NURSE
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -247,7 +248,7 @@ def test_point6_limits_dialog_cannot_take_an_absurd_limit(qtbot, app_theme) -> N
     from kapdesk.domain.alarms import Condition, Priority
     from kapdesk.ui.monitor.limits_dialog import LimitsDialog
 
-    dialog = LimitsDialog(load_protocol_alarms(find_protocol("im-ketamine")).limits, "Dr. Osei")
+    dialog = LimitsDialog(load_protocol_alarms(find_protocol("im-ketamine")).limits, NURSE)
     qtbot.addWidget(dialog)
     spin = dialog.spin_for("spo2", Condition.BELOW_LOW_LIMIT, Priority.HIGH)
     spin.setValue(8)

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from access_support import CLINICIAN
 from session_test_support import SteppedClock, make_patient
 
 from kapdesk.domain.checklist import ChecklistError, GateAnswer, Override, StaffRole
@@ -147,7 +148,7 @@ def test_discharge_refuses_an_early_discharge_without_override(
 
 def test_resume_reloads_the_timeline_and_records_the_gap(db_url: str) -> None:
     engine = open_database(db_url)
-    first = Runtime.build(engine, speed=1.0)
+    first = Runtime.build(engine, speed=1.0, actor=CLINICIAN)
     c = opened(first, "esketamine-nasal")
     c.record_checklist(all_confirmed(c))
     c.advance()
@@ -160,7 +161,7 @@ def test_resume_reloads_the_timeline_and_records_the_gap(db_url: str) -> None:
     first.shutdown()  # the app closes mid-session (a crash leaves the same rows)
 
     time.sleep(0.05)
-    second = Runtime.build(open_database(db_url), speed=1.0)
+    second = Runtime.build(open_database(db_url), speed=1.0, actor=CLINICIAN)
     try:
         c2 = second.controller
         stored = c2.find_open_session()
@@ -205,11 +206,12 @@ def test_the_export_carries_the_whole_dosing_record(runtime: Runtime, clock) -> 
     by_kind = {}
     for e in record["events"]:
         by_kind.setdefault(e["kind"], []).append(e["data"])
-    assert by_kind["checklist"][0]["items"][-1]["override"]["by"] == "Dr. Osei"
+    # the signed-in user, not the name a screen gave:
+    assert by_kind["checklist"][0]["items"][-1]["override"]["by"] == "clinician"
     assert by_kind["intention"][0]["text"] == "curiosity"
     assert by_kind["dose"][0] == {
         "route": "IM", "amount_mg": 50.0, "weight_kg": 72.0, "mg_per_kg": 0.694,
-        "lot": "L1", "booster": False, "number": 1,
+        "lot": "L1", "booster": False, "number": 1, "by": "clinician",
     }  # fmt: skip
     assert by_kind["check"][0]["slot"] == "Blood pressure at 15 min"
     assert by_kind["note"][0]["text"] == "tearful, then calm"

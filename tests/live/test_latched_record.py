@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+from access_support import CLINICIAN
+
 from kapdesk.cli import main
 from kapdesk.demo.script import demo_patient
 from kapdesk.domain.clock import parse_iso_utc
@@ -23,7 +25,7 @@ SPEED = 20.0
 def test_latched_hr_alarm_records_condition_ended_then_cleared_on_acknowledge(
     db_url: str, tmp_path: Path, capsys
 ) -> None:
-    rt = Runtime.build(open_database(db_url), speed=SPEED, flush_interval=0.05)
+    rt = Runtime.build(open_database(db_url), speed=SPEED, flush_interval=0.05, actor=CLINICIAN)
     assert rt.alarm_settings.latching  # the shipped clinic.toml latches
     session = rt.controller.open(demo_patient(), "im-ketamine")
     rt.controller.start()
@@ -65,7 +67,7 @@ def test_latched_hr_alarm_records_condition_ended_then_cleared_on_acknowledge(
     # the condition ended when the value came back (not when someone acknowledged it)
     assert abs(ended - high_until[0]) <= 1.5  # a tick is 1 session second at x20
     assert hr[1]["value"] == 80.0
-    assert hr[2]["by"] == "RN Jones"
+    assert hr[2]["by"] == "clinician"  # the signed-in user, whatever name was passed
 
     capsys.readouterr()
     assert main(["replay", str(export), "--protocol", "im-ketamine"]) == 0

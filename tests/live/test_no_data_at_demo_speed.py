@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import pytest
+from access_support import CLINICIAN
 
 from kapdesk.acquisition.ingest import LinkState
 from kapdesk.demo.mode import start_demo
@@ -60,7 +61,7 @@ def wait_until(what: str, done: Callable[[], bool], timeout: float) -> None:
 def test_streaming_devices_never_say_no_data_and_a_real_silence_does(
     db_url: str, speed: float
 ) -> None:
-    rt = Runtime.build(open_database(db_url), speed=speed, flush_interval=0.05)
+    rt = Runtime.build(open_database(db_url), speed=speed, flush_interval=0.05, actor=CLINICIAN)
     heard = Heard()
     rt.alarms.add_listener(heard)
     try:

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from access_support import CLINICIAN
+
 from kapdesk.acquisition.ingest import DeviceStatus, LinkState
 from kapdesk.config.paths import find_protocol
 from kapdesk.demo.script import demo_patient
@@ -55,7 +57,7 @@ def test_missing_spo2_and_nibp_sources_alarm_and_clear(db_url: str, tmp_path: Pa
     assert "source_grace_s = 20" in text
     protocol.write_text(text.replace("source_grace_s = 20", f"source_grace_s = {GRACE_S}"))
 
-    rt = Runtime.build(open_database(db_url), speed=20.0, flush_interval=0.05)
+    rt = Runtime.build(open_database(db_url), speed=20.0, flush_interval=0.05, actor=CLINICIAN)
     heard = Heard()
     rt.alarms.add_listener(heard)
     try:

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from access_support import CLINICIAN
 from alarm_test_support import HR_HIGH, HR_MEDIUM, SPO2_HIGH, SPO2_MEDIUM, SYS_RISE, T0, limits
 
 from kapdesk.domain.alarms import (
@@ -100,10 +101,12 @@ import base64, pickle, sys, threading, time
 from kapdesk.demo.script import demo_patient
 from kapdesk.domain.alarms import Condition, Priority
 from kapdesk.domain.readings import Reading
+from kapdesk.domain.access import Actor, Role
+CLINICIAN = Actor({Role.THERAPIST, Role.MEDICAL_STAFF}, 'Test Clinician', username='clinician')
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 
-rt = Runtime.build(open_database(sys.argv[1]), speed=20.0)
+rt = Runtime.build(open_database(sys.argv[1]), speed=20.0, actor=CLINICIAN)
 c = rt.controller
 c.open(demo_patient(), "im-ketamine")
 c.start()
@@ -193,7 +196,7 @@ def test_point1_engine_state_before_kill_9_equals_state_after_resume(tmp_path: P
     assert dict(before.baselines)["nibp_systolic"] == 120.0
     assert before.audio_paused_until is not None
 
-    rt = Runtime.build(open_database(f"sqlite:///{db}"), speed=20.0)
+    rt = Runtime.build(open_database(f"sqlite:///{db}"), speed=20.0, actor=CLINICIAN)
     try:
         rt.controller.resume(sid)
         after = rt.alarms.snapshot().result(5)

@@ -12,6 +12,7 @@ import re
 import time
 from pathlib import Path
 
+from access_support import CLINICIAN
 from session_test_support import make_patient
 
 from kapdesk.acquisition.catalog import profile_for_protocol
@@ -41,7 +42,7 @@ def _no_data(rt: Runtime) -> set[str]:
 
 
 def _leave_open(db_url: str, speed: float = 1.0) -> int:
-    rt = Runtime.build(open_database(db_url), speed=speed)
+    rt = Runtime.build(open_database(db_url), speed=speed, actor=CLINICIAN)
     rt.controller.open(make_patient(), "im-ketamine")
     rt.controller.start()
     rt.controller.note("before the crash")
@@ -52,7 +53,7 @@ def _leave_open(db_url: str, speed: float = 1.0) -> int:
 
 def test_point3_a_resumed_session_with_no_monitor_raises_no_data(db_url: str) -> None:
     sid = _leave_open(db_url)
-    rt = Runtime.build(open_database(db_url))
+    rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
     try:
         started = time.monotonic()
         resume(rt, pending_resumes(rt)[0])
@@ -84,7 +85,7 @@ def test_point3_resume_reconnects_the_monitors_but_not_those_taken_off(
         "cms50d", patient, lambda: time.monotonic() - t0, str(tmp_path / "tty-other")
     ).start()
     try:
-        rt = Runtime.build(open_database(db_url))
+        rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
         profile = pty_profile("cms50d")
         rt.devices.connect_serial(profile, str(tmp_path / "tty-oximeter"), name="Oximeter")
         rt.controller.open(make_patient(), "im-ketamine")
@@ -95,7 +96,7 @@ def test_point3_resume_reconnects_the_monitors_but_not_those_taken_off(
         sid = rt.controller.session.id
         rt.shutdown()  # the app went away; the monitors stay plugged in
 
-        rt = Runtime.build(open_database(db_url))
+        rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
         try:
             resume(rt, pending_resumes(rt)[0])
             assert [e.name for e in rt.devices.entries()] == ["Oximeter"]
@@ -116,7 +117,7 @@ def test_point3_resume_keeps_the_sessions_clock_speed_and_real_gap(db_url: str) 
     sid = _leave_open(db_url, speed=20.0)
     last = get_stored_session(open_database(db_url), sid).last_recorded_at
     time.sleep(0.5)
-    rt = Runtime.build(open_database(db_url), speed=1.0)
+    rt = Runtime.build(open_database(db_url), speed=1.0, actor=CLINICIAN)
     try:
         offer = pending_resumes(rt)[0]
         assert offer.gap_s is not None and 0.4 < offer.gap_s < 5  # real seconds, not -11 min
@@ -135,7 +136,7 @@ def test_point3_resume_keeps_the_sessions_clock_speed_and_real_gap(db_url: str) 
 
 def test_point3_every_open_session_is_offered(db_url: str) -> None:
     ids = [_leave_open(db_url) for _ in range(3)]
-    rt = Runtime.build(open_database(db_url))
+    rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
     try:
         offers = pending_resumes(rt)
         assert [o.stored.id for o in offers] == ids[::-1]
@@ -146,7 +147,7 @@ def test_point3_every_open_session_is_offered(db_url: str) -> None:
         assert rt.controller.session.id == ids[1]
     finally:
         rt.shutdown()
-    rt = Runtime.build(open_database(db_url))
+    rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
     try:
         states = [get_stored_session(rt.engine, i).state for i in ids]
         assert states == ["in_progress", "in_progress", "aborted"]
@@ -156,14 +157,14 @@ def test_point3_every_open_session_is_offered(db_url: str) -> None:
 
 
 def test_point3_a_demo_session_resumes_with_its_emulators_and_script(db_url: str) -> None:
-    rt = Runtime.build(open_database(db_url), speed=60.0)
+    rt = Runtime.build(open_database(db_url), speed=60.0, actor=CLINICIAN)
     demo = start_demo(rt, devices="direct")
     assert _wait(lambda: (rt.tick(), demo.script.done >= 2)[1], timeout=20)
     sid = rt.controller.session.id
     done = demo.script.done
     rt.shutdown()
 
-    rt = Runtime.build(open_database(db_url), speed=1.0)
+    rt = Runtime.build(open_database(db_url), speed=1.0, actor=CLINICIAN)
     try:
         offer = pending_resumes(rt)[0]
         assert offer.stored.id == sid
@@ -204,6 +205,11 @@ def test_point3_the_app_in_demo_mode_offers_and_resumes_a_killed_demo_session(
 
     def click_resume() -> None:
         box = QApplication.activeModalWidget()
+        if isinstance(box, SignInDialog):  # the demo's accounts: the clinician signs in
+            box.password.setText(DEMO_PASSWORD)
+            assert box.try_sign_in(), box.message.text()
+            QTimer.singleShot(100, click_resume)
+            return
         if not isinstance(box, QMessageBox):
             QTimer.singleShot(100, click_resume)
             return
@@ -222,6 +228,9 @@ def test_point3_the_app_in_demo_mode_offers_and_resumes_a_killed_demo_session(
             wins[0].timeline.item(i).text() for i in range(wins[0].timeline.count())
         ]
         QApplication.quit()
+
+    from kapdesk.demo.accounts import DEMO_PASSWORD
+    from kapdesk.ui.common.sign_in import SignInDialog
 
     QTimer.singleShot(200, click_resume)
     QTimer.singleShot(400, look)

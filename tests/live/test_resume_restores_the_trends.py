@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from access_support import CLINICIAN
 from session_test_support import make_patient
 
 from kapdesk.domain.readings import SENSOR_OFF, Reading
@@ -14,7 +15,7 @@ from kapdesk.storage.database import open_database
 
 
 def test_resume_refills_the_trends_from_the_record(db_url: str) -> None:
-    rt = Runtime.build(open_database(db_url))
+    rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
     rt.controller.open(make_patient(), "im-ketamine")
     rt.controller.start()
     t0 = rt.clock.now() - 600
@@ -25,7 +26,7 @@ def test_resume_refills_the_trends_from_the_record(db_url: str) -> None:
     sid = rt.controller.session.id
     rt.shutdown()
 
-    rt2 = Runtime.build(open_database(db_url))
+    rt2 = Runtime.build(open_database(db_url), actor=CLINICIAN)
     try:
         assert rt2.trends.since("heart_rate", 0)[0].size == 0
         rt2.resume_session(sid)

@@ -26,10 +26,12 @@ import sys, threading, time
 from kapdesk.sim.emulated_monitor import EmulatedMonitor
 from kapdesk.sim.direct_source import EmulatedSource
 from kapdesk.demo.script import demo_patient, emulated_patient
+from kapdesk.domain.access import Actor, Role
+CLINICIAN = Actor({Role.THERAPIST, Role.MEDICAL_STAFF}, 'Test Clinician', username='clinician')
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 
-rt = Runtime.build(open_database(sys.argv[1]), speed=1.0)
+rt = Runtime.build(open_database(sys.argv[1]), speed=1.0, actor=CLINICIAN)
 rt.controller.open(demo_patient(), "im-ketamine")
 rt.controller.start()
 newest = [0.0]

@@ -4,6 +4,8 @@ import io
 import json
 import time
 
+from access_support import CLINICIAN
+
 from kapdesk.demo.script import demo_patient
 from kapdesk.domain.clock import parse_iso_utc
 from kapdesk.domain.readings import SENSOR_OFF, Reading
@@ -14,7 +16,7 @@ from kapdesk.storage.export import session_record, write_json
 
 def test_export_holds_the_whole_record_in_canonical_form(db_url: str) -> None:
     engine = open_database(db_url)
-    rt = Runtime.build(engine, speed=1.0, flush_interval=0.05)
+    rt = Runtime.build(engine, speed=1.0, flush_interval=0.05, actor=CLINICIAN)
     try:
         c = rt.controller
         session = c.open(demo_patient(), "im-ketamine")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from access_support import CLINICIAN
 from pytestqt.qtbot import QtBot
 
 from kapdesk.app import build_main_window
@@ -75,7 +76,7 @@ def test_point7_full_disk_is_shown_recorded_and_loses_nothing(
     qtbot: QtBot, qapp, small_disk: Path
 ) -> None:
     db = small_disk / "kapdesk.sqlite3"
-    rt = Runtime.build(open_database(f"sqlite:///{db}"))
+    rt = Runtime.build(open_database(f"sqlite:///{db}"), actor=CLINICIAN)
     win = build_main_window(qapp, rt)
     qtbot.addWidget(win)
     win.show()
@@ -143,7 +144,7 @@ def test_point7_full_disk_is_shown_recorded_and_loses_nothing(
     assert readings == 500 and records >= 2  # the note, the outage's raise, ...
 
     junk.unlink()
-    rt2 = Runtime.build(open_database(f"sqlite:///{db}"))
+    rt2 = Runtime.build(open_database(f"sqlite:///{db}"), actor=CLINICIAN)
     try:
         assert [n for _, n in rt2.rescued_imported] == [readings + records]
         assert not rt.recorder.rescued_to.exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from access_support import CLINICIAN
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -14,6 +15,7 @@ from kapdesk.acquisition.catalog import profile_for_protocol
 from kapdesk.acquisition.serial_transport import SerialMonitorConnection
 from kapdesk.app import build_main_window
 from kapdesk.demo.script import demo_patient
+from kapdesk.domain.access import Actor, Role
 from kapdesk.domain.alarms import AlarmKind, Condition, Priority
 from kapdesk.domain.readings import Reading
 from kapdesk.live.runtime import Runtime
@@ -25,8 +27,8 @@ from kapdesk.ui.main_window import MainWindow
 
 @pytest.fixture
 def window(qtbot: QtBot, qapp, db_url: str):
-    rt = Runtime.build(open_database(db_url), speed=1.0)
-    rt.staff = "nurse.kim"
+    rt = Runtime.build(open_database(db_url), speed=1.0, actor=CLINICIAN)
+    rt.desk.enter(Actor(Role.MEDICAL_STAFF, "Kim", username="nurse.kim"), "test")
     rt.controller.open(demo_patient(), "im-ketamine")
     rt.controller.start()
     win = build_main_window(qapp, rt)

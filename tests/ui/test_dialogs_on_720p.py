@@ -23,6 +23,8 @@ from kapdesk.ui.common import theme
 theme.apply(app)
 from session_test_support import make_patient
 from kapdesk.domain.checklist import GateAnswer, GateKind
+from kapdesk.domain.access import Actor, Role
+CLINICIAN = Actor({Role.THERAPIST, Role.MEDICAL_STAFF}, 'Test Clinician', username='clinician')
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.ui.devices.panel import DevicesPanel
@@ -33,7 +35,7 @@ from kapdesk.ui.session.dialogs import (
 )
 
 out = {"screen": app.primaryScreen().availableGeometry().getRect(), "windows": {}}
-rt = Runtime.build(open_database(sys.argv[1]))
+rt = Runtime.build(open_database(sys.argv[1]), actor=CLINICIAN)
 try:
     def opened(name, window):
         window.show()
@@ -64,7 +66,7 @@ try:
             opened(f"{protocol} check {check.id}", CheckDialog(rt, check.id))
         opened(f"{protocol} note", NoteDialog(rt))
         opened(f"{protocol} discharge", DischargeDialog(rt))
-    opened("limits", LimitsDialog(rt.alarms.limits(), "Dr. Osei"))
+    opened("limits", LimitsDialog(rt.alarms.limits(), CLINICIAN))
     opened("devices", DevicesPanel(rt.devices))
 finally:
     rt.shutdown()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from access_support import CLINICIAN
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -17,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from kapdesk.app import build_main_window
 from kapdesk.demo.mode import start_demo
-from kapdesk.domain.access import Actor
+from kapdesk.domain.access import Actor, Role
 from kapdesk.domain.alarms import AlarmKind, AlarmState, AudioState, Condition, Priority
 from kapdesk.domain.checklist import GateAnswer, Override, StaffRole
 from kapdesk.domain.patients import Patient
@@ -55,7 +56,7 @@ class SteppedClock:
 
 @pytest.fixture
 def demo(qtbot: QtBot, qapp: QApplication, db_url: str) -> Iterator[tuple[Runtime, MainWindow]]:
-    rt = Runtime.build(open_database(db_url), speed=20.0)
+    rt = Runtime.build(open_database(db_url), speed=20.0, actor=CLINICIAN)
     start_demo(rt)
     win = build_main_window(qapp, rt, demo=True)
     qtbot.addWidget(win)
@@ -70,10 +71,12 @@ def demo(qtbot: QtBot, qapp: QApplication, db_url: str) -> Iterator[tuple[Runtim
 def clinic(qtbot: QtBot, qapp: QApplication, db_url: str):
     """A clinic workstation (not demo): one patient's session opened by hand, the
     session clock stepped by the test."""
-    rt = Runtime.build(open_database(db_url), speed=60.0)
+    rt = Runtime.build(open_database(db_url), speed=60.0, actor=CLINICIAN)
     clock = SteppedClock(time.monotonic(), rt.clock.speed)
     rt.clock.monotonic = clock
-    rt.staff = "dr.osei"
+    rt.desk.enter(
+        Actor({Role.THERAPIST, Role.MEDICAL_STAFF}, "Dr Osei", username="dr.osei"), "test"
+    )
     patient = Patient(
         display_name="R. K. (test)",
         weight_kg=72.0,
@@ -303,7 +306,9 @@ def test_a_second_session_starts_clean(qtbot: QtBot, clinic) -> None:
 
 def test_keys_for_what_staff_do_most_and_next_phase_asks_first(qtbot: QtBot, clinic) -> None:
     rt, win, _clock = clinic
-    assert set(win.shortcuts) == {"acknowledge", "pause_audio", "note", "marker", "next_phase"}
+    assert set(win.shortcuts) == {
+        "acknowledge", "pause_audio", "note", "marker", "next_phase", "lock"
+    }  # fmt: skip
     before = rt.controller.session.phase.id
     win.shortcuts["next_phase"].activated.emit()
     box = win.confirm_box

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from access_support import CLINICIAN
 from pytestqt.qtbot import QtBot
 
 from kapdesk.app import build_main_window
@@ -15,7 +16,7 @@ from kapdesk.ui.monitor.trend_plots import with_gaps
 
 @pytest.fixture
 def demo_window(qtbot: QtBot, qapp, db_url: str):
-    rt = Runtime.build(open_database(db_url), speed=60.0)
+    rt = Runtime.build(open_database(db_url), speed=60.0, actor=CLINICIAN)
     start_demo(rt)
     win = build_main_window(qapp, rt, demo=True)
     qtbot.addWidget(win)

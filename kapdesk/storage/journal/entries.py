@@ -328,7 +328,7 @@ class JournalEntries:
         read = (
             select(JournalReadRow.id)
             .where(JournalReadRow.entry_id == JournalEntryRow.id)
-            .where(JournalReadRow.reader == actor.name)
+            .where(JournalReadRow.reader == actor.who)
             .where(JournalReadRow.read_at >= JournalEntryRow.updated_at)
         )
         q = (
@@ -359,11 +359,11 @@ class JournalEntries:
                 return
             mark = s.scalar(
                 select(JournalReadRow).where(
-                    and_(JournalReadRow.entry_id == entry_id, JournalReadRow.reader == actor.name)
+                    and_(JournalReadRow.entry_id == entry_id, JournalReadRow.reader == actor.who)
                 )
             )
             if mark is None:
-                s.add(JournalReadRow(entry_id=entry_id, reader=actor.name, read_at=t))
+                s.add(JournalReadRow(entry_id=entry_id, reader=actor.who, read_at=t))
             else:
                 mark.read_at = max(t, mark.read_at)
 

@@ -48,7 +48,7 @@ def journal_markdown(store: JournalStore, actor: Actor, patient_id: int) -> str:
     out = [
         f"# Integration journal: {name}",
         "",
-        f"Exported {iso_utc(time.time())} for {actor.role.value} {actor.name}. "
+        f"Exported {iso_utc(time.time())} for {actor.role_names} {actor.name}. "
         f"{len(entries)} entries. Times are UTC.",
         "",
         "## Questionnaires",
@@ -89,7 +89,7 @@ def journal_html(store: JournalStore, actor: Actor, patient_id: int) -> str:
         ".meta{color:#666;font-style:italic}.flag{color:#b00;font-weight:bold}"
         ".private{color:#666;background:#f3f3f3;padding:.6em}</style>",
         f"<h1>Integration journal: {name}</h1>",
-        f"<p class='meta'>Exported {iso_utc(time.time())} for {actor.role.value} "
+        f"<p class='meta'>Exported {iso_utc(time.time())} for {actor.role_names} "
         f"{html.escape(actor.name)}. Times are UTC.</p>",
         "<h2>Questionnaires</h2><ul>",
     ]

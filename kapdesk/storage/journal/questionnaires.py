@@ -186,6 +186,6 @@ class Questionnaires:
                 raise LookupError(f"no safety flag {flag_id}")
             if row.acknowledged_at is None:
                 row.acknowledged_at = t
-                row.acknowledged_by = actor.name
+                row.acknowledged_by = actor.who
 
         self.writer.call(write)

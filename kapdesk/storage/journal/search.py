@@ -88,7 +88,7 @@ class JournalSearch:
         self, actor: Actor, query: str, patient_id: int | None = None, limit: int = 50
     ) -> list[SearchHit]:
         """Entries holding every word of ``query`` that the actor may read, best first."""
-        if actor.role is access.Role.PATIENT and patient_id is None:
+        if actor.has(access.Role.PATIENT) and patient_id is None:
             patient_id = actor.patient_id  # a patient's search is of their own journal
         access.require(access.can_search(actor, patient_id), "search these journals")
         limit = max(1, min(int(limit), 200))
@@ -120,7 +120,7 @@ class JournalSearch:
         if patient_id is not None:
             clauses.append("e.patient_id = :pid")
             params["pid"] = patient_id
-        if actor.role is not access.Role.PATIENT:
+        if not actor.has(access.Role.PATIENT):
             clauses.append("e.shared = :shared")
             params["shared"] = True
         return " AND ".join(clauses) or "1 = 1", params
@@ -185,7 +185,7 @@ class JournalSearch:
         q = select(JournalEntryRow.id, JournalEntryRow.body).where(and_(*conds))
         if patient_id is not None:
             q = q.where(JournalEntryRow.patient_id == patient_id)
-        if actor.role is not access.Role.PATIENT:
+        if not actor.has(access.Role.PATIENT):
             q = q.where(JournalEntryRow.shared.is_(True))
         with OrmSession(self.engine) as s:
             rows = s.execute(q.order_by(JournalEntryRow.updated_at.desc()).limit(limit))

@@ -19,8 +19,10 @@ from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapdesk.domain.access import Actor
+from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.journal import CheckIn, EntryView, JournalEntry, Revision
 from kapdesk.domain.questionnaires import Score
+from kapdesk.storage.audit import AuditLog
 from kapdesk.storage.journal.entries import JournalEntries, NewEntry
 from kapdesk.storage.journal.models import JournalEntryRow
 from kapdesk.storage.journal.patients import JournalPatients, SessionContext
@@ -34,9 +36,16 @@ class JournalStore:
     """The journal's data, as each actor is allowed to see and change it."""
 
     def __init__(
-        self, engine: Engine, writer: Writer | None = None, now: Callable[[], float] = time.time
+        self,
+        engine: Engine,
+        writer: Writer | None = None,
+        now: Callable[[], float] = time.time,
+        audit: AuditLog | None = None,
     ) -> None:
+        """``audit``: where staff reading a journal or an entry is recorded (the app's
+        log; a patient reading their own journal is not an access to audit)."""
         self._engine = engine
+        self._audit = audit
         self._writer: Writer = writer if writer is not None else DirectWriter(engine)
         self._now = now
         # The parts are given the engine, writer and clock once, so these three are
@@ -121,7 +130,13 @@ class JournalStore:
         return self._entries.save_later(actor, entry_id)
 
     def entry(self, actor: Actor, entry_id: int) -> EntryView:
-        return self._entries.entry(actor, entry_id)
+        view = self._entries.entry(actor, entry_id)
+        self._audited(actor, AuditAction.VIEW_ENTRY, f"patient:{view.patient_id}/entry:{entry_id}")
+        return view
+
+    def _audited(self, actor: Actor, action: AuditAction, subject: str) -> None:
+        if self._audit is not None and actor.is_staff:
+            self._audit.append(actor, action, subject)
 
     def working_entry(self, actor: Actor, entry_id: int) -> JournalEntry:
         return self._entries.working_entry(actor, entry_id)
@@ -130,7 +145,9 @@ class JournalStore:
         return self._entries.revisions(actor, entry_id)
 
     def entries(self, actor: Actor, patient_id: int) -> list[EntryView]:
-        return self._entries.entries(actor, patient_id)
+        views = self._entries.entries(actor, patient_id)
+        self._audited(actor, AuditAction.VIEW_JOURNAL, f"patient:{patient_id}/journal")
+        return views
 
     def new_entries(self, actor: Actor) -> list[NewEntry]:
         return self._entries.new_entries(actor)

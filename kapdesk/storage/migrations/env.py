@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from kapdesk.storage import security_models  # noqa: F401  (its tables join Base.metadata)
+from kapdesk.storage.journal import models as journal_models  # noqa: F401
 from kapdesk.storage.models import Base
 
 config = context.config

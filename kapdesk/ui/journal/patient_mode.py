@@ -21,6 +21,7 @@ entry's text never reaches the therapist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -112,9 +113,12 @@ class PatientJournalWindow(QMainWindow):
         prompt_sets: list[PromptSet] | None = None,
         questionnaires: dict[str, QuestionnaireForm] | None = None,
         parent: QWidget | None = None,
+        staff_sign_in: Callable[[str, str], object] | None = None,
     ) -> None:
+        """``staff_sign_in``: leaving by a staff member's own sign-in as well as the PIN."""
         super().__init__(parent)
         self.store = store
+        self.staff_sign_in = staff_sign_in
         self.patient_id = patient_id
         self.actor = Actor.patient(patient_id)
         clinic = clinic if clinic is not None else ClinicConfig()  # the app passes its own
@@ -540,7 +544,7 @@ class PatientJournalWindow(QMainWindow):
         """Ask for the staff PIN (non-blocking); the right PIN leaves patient mode."""
         self.flush()
         if self.pin_dialog is None:
-            self.pin_dialog = PinDialog(self.gate, self)
+            self.pin_dialog = PinDialog(self.gate, self, sign_in=self.staff_sign_in)
             self.pin_dialog.accepted.connect(self._pin_accepted)
         self.pin_dialog.open()
         self.pin_dialog.pin.setFocus()

@@ -8,11 +8,13 @@ flag raised in patient mode, or on another workstation, reaches this window too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from kapdesk.domain import time_text
-from kapdesk.domain.access import AccessDenied, Actor
+from kapdesk.domain.access import AccessDenied, Actor, can_see_safety_flags
 from kapdesk.storage.journal.questionnaires import SafetyFlag
 from kapdesk.storage.journal.store import JournalStore
 from kapdesk.ui.common.theme import set_role
@@ -25,10 +27,18 @@ class SafetyFlagBar(QFrame):
 
     flags_changed = Signal(int)  # how many are open
 
-    def __init__(self, store: JournalStore, staff: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: JournalStore,
+        reader: Actor | Callable[[], Actor | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        """``reader``: who reads the flags, or (the main window) where to ask who is at
+        the keyboard now: nobody signed in, a locked screen or a role that may not see
+        flags shows nothing (a flag names a patient)."""
         super().__init__(parent)
         self.store = store
-        self.actor = Actor.therapist(staff)
+        self._reader = reader
         set_role(self, "flag")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(12, 6, 12, 6)
@@ -47,9 +57,18 @@ class SafetyFlagBar(QFrame):
         self._timer.start(POLL_MS)
         self.refresh()
 
+    @property
+    def actor(self) -> Actor | None:
+        return self._reader if isinstance(self._reader, Actor) else self._reader()
+
     def refresh(self, force: bool = False) -> None:
+        actor = self.actor
+        if actor is None or not can_see_safety_flags(actor):
+            self.open_flags = []
+            self.hide()
+            return
         try:
-            flags = self.store.safety_flags(self.actor)
+            flags = self.store.safety_flags(actor)
         except (AccessDenied, OSError) as e:
             self.text.setText(f"Safety flags could not be read: {e}")
             self.show()
@@ -71,7 +90,8 @@ class SafetyFlagBar(QFrame):
 
     def mark_seen(self) -> None:
         """The newest open flag is marked seen by this staff member (recorded)."""
-        if not self.open_flags:
+        actor = self.actor
+        if not self.open_flags or actor is None:
             return
-        self.store.acknowledge_flag(self.actor, self.open_flags[0].id)
+        self.store.acknowledge_flag(actor, self.open_flags[0].id)
         self.refresh(force=True)

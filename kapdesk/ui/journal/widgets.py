@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from kapdesk.domain.accounts import SignInRefused
 from kapdesk.domain.staff_pin import DEMO_PIN, MIN_PIN_LENGTH, PinError, PinGate, hash_pin
 from kapdesk.storage.journal.search import HIT_END, HIT_START
 from kapdesk.storage.journal.store import JournalStore
-from kapdesk.ui.common.theme import set_role
+from kapdesk.ui.common.theme import set_role, styled_label
 
 
 def ensure_staff_pin(store: JournalStore, demo: bool) -> str | None:
@@ -37,12 +41,20 @@ def snippet_html(snippet: str) -> str:
 
 
 class PinDialog(QDialog):
-    """Asks staff for the PIN. Opened with ``open()`` (never ``exec()``), so the window
-    behind stays responsive and tests drive it by setting ``pin`` and calling ``try_pin``."""
+    """Asks staff for the PIN, or (``sign_in`` given) a staff member's own sign-in. Opened
+    with ``open()`` (never ``exec()``), so the window behind stays responsive and tests
+    drive it by setting ``pin`` and calling ``try_pin`` (or ``username``/``password`` and
+    ``try_sign_in``)."""
 
-    def __init__(self, gate: PinGate, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        gate: PinGate,
+        parent: QWidget | None = None,
+        sign_in: Callable[[str, str], object] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.gate = gate
+        self.sign_in = sign_in
         self.setWindowTitle("Staff PIN")
         self.setModal(True)
         lay = QVBoxLayout(self)
@@ -66,9 +78,35 @@ class PinDialog(QDialog):
         self.pin.returnPressed.connect(self.try_pin)
         lay.addWidget(title)
         lay.addWidget(self.pin)
+        self.username = QLineEdit(placeholderText="username")
+        self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, placeholderText="password")
+        if sign_in is not None:
+            lay.addWidget(styled_label("\u2026 or sign in with your own staff account:", "muted"))
+            row = QHBoxLayout()
+            row.addWidget(self.username)
+            row.addWidget(self.password)
+            go = QPushButton("Sign in")
+            go.clicked.connect(self.try_sign_in)
+            self.password.returnPressed.connect(self.try_sign_in)
+            row.addWidget(go)
+            lay.addLayout(row)
         lay.addWidget(self.message)
         lay.addWidget(buttons)
-        self.setMinimumWidth(380)
+        self.setMinimumWidth(420)
+
+    def try_sign_in(self) -> bool:
+        """A staff member's own account leaves patient mode (and is who is signed in)."""
+        if self.sign_in is None:
+            return False
+        try:
+            self.sign_in(self.username.text(), self.password.text())
+        except SignInRefused as exc:
+            self.message.setText(str(exc))
+            self.password.clear()
+            return False
+        self.password.clear()
+        self.accept()
+        return True
 
     def try_pin(self) -> bool:
         now = time.monotonic()  # the lockout is a duration: monotonic, not wall time

@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from kapdesk.domain import setting_ranges
+from kapdesk.domain.access import Actor, can_change_alarm_limits
 from kapdesk.domain.alarms import AlarmLimits, Condition, LimitError, LimitRule, Priority
 from kapdesk.domain.alarms.limits import check_rules
 from kapdesk.domain.channels import CHANNELS, Channel
@@ -129,9 +129,12 @@ def limit_problems(values: list[tuple[LimitRule, float]]) -> list[str]:
 
 
 class LimitsDialog(QDialog):
-    """The session's limits by channel; edit a threshold, say who you are, apply."""
+    """The session's limits by channel; edit a threshold, apply. Every change is recorded
+    as the signed-in user's (shown here, never typed)."""
 
-    def __init__(self, limits: AlarmLimits, staff: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, limits: AlarmLimits, actor: Actor | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Alarm limits for this session")
         self.rules = list(limits.rules)
@@ -193,8 +196,8 @@ class LimitsDialog(QDialog):
         lay.addWidget(self.form_scroll, 1)
 
         form = QFormLayout()
-        self.staff = QLineEdit(staff, placeholderText="Your name")
-        self.staff.textChanged.connect(self.validate)
+        self.actor = actor
+        self.staff = QLabel(f"{actor.name} ({actor.role_names})" if actor else "nobody signed in")
         form.addRow("Changed by", self.staff)
         lay.addLayout(form)
         self.message = QLabel("")
@@ -249,8 +252,8 @@ class LimitsDialog(QDialog):
 
     def problems(self) -> list[str]:
         out = limit_problems(self.values())
-        if self.changes() and not self.staff.text().strip():
-            out.append("Enter your name: every change is recorded with who made it.")
+        if self.changes() and (self.actor is None or not can_change_alarm_limits(self.actor)):
+            out.append("Only medical staff change alarm limits: sign in as medical staff.")
         return out
 
     def validate(self) -> bool:

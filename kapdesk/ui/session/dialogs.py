@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from kapdesk.config.errors import ConfigFileError
 from kapdesk.domain import time_text
+from kapdesk.domain.access import AT_THE_BEDSIDE, Actor, Role
 from kapdesk.domain.checklist import GateAnswer, GateKind, Override, StaffRole
 from kapdesk.domain.discharge import DischargeAssessment
 from kapdesk.domain.dosing import Dose, mg_per_kg, route_label, route_phrase
@@ -51,12 +52,6 @@ from kapdesk.live.runtime import Runtime
 from kapdesk.ui.common.screen_fit import FitScroll, fitted_size
 from kapdesk.ui.common.theme import set_role
 from kapdesk.ui.session.patient_dialog import PatientDialog
-
-ROLE_LABELS = {
-    StaffRole.MEDICAL: "Medical (physician, NP, nurse)",
-    StaffRole.THERAPIST: "Therapist",
-    StaffRole.OTHER: "Other",
-}
 
 
 def _status_role(ok: bool) -> str:
@@ -140,22 +135,33 @@ def _spin(maximum: int, suffix: str, value: float | None = None) -> QSpinBox:
 
 
 class StaffFields(QWidget):
-    """Who overrides, and in what role: an override is only valid from medical staff."""
+    """Who overrides: the signed-in user, never a typed name. An override is only valid
+    from medical staff; the controller records it as the signed-in user's, whatever a
+    screen says."""
 
-    def __init__(self, default_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, actor: Actor | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.name = QLineEdit(default_name, placeholderText="Name")
-        self.role = QComboBox()
-        for role, label in ROLE_LABELS.items():
-            self.role.addItem(label, role)
+        self.actor = actor
+        who = f"{actor.name} ({actor.role_names})" if actor else "nobody signed in"
+        self.name = QLabel(who)
+        set_role(self.name, "emphasis")
         lay.addWidget(QLabel("Overriding clinician"))
         lay.addWidget(self.name, 1)
-        lay.addWidget(self.role, 1)
 
     def override(self, item_id: str, reason: str) -> Override:
-        return Override(item_id, self.name.text().strip(), self.role.currentData(), reason)
+        actor = self.actor
+        if actor is None:
+            return Override(item_id, AT_THE_BEDSIDE, StaffRole.OTHER, reason)
+        role = (
+            StaffRole.MEDICAL
+            if actor.has(Role.MEDICAL_STAFF)
+            else StaffRole.THERAPIST
+            if actor.has(Role.THERAPIST)
+            else StaffRole.OTHER
+        )
+        return Override(item_id, actor.username or actor.name, role, reason)
 
 
 class OverrideRow(QWidget):
@@ -331,7 +337,7 @@ class ChecklistDialog(ActionDialog):
             self.overrides[gate.id] = ov
             grid.addWidget(ov, row, 0, 1, 2)
             row += 1
-        self.staff = StaffFields(runtime.staff)
+        self.staff = StaffFields(runtime.controller.actor())
         self.body.addWidget(self.staff)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -662,7 +668,7 @@ class DischargeDialog(ActionDialog):
         right.addWidget(self.criteria_box)
         self.criterion_labels: dict[str, QLabel] = {}
         self.overrides: dict[str, OverrideRow] = {}
-        self.staff = StaffFields(runtime.staff)
+        self.staff = StaffFields(runtime.controller.actor())
         right.addWidget(self.staff)
         self.note = QLineEdit(placeholderText="Optional discharge note")
         right.addWidget(self.note)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from access_support import CLINICIAN
 from pg_cluster import PgServer
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session as OrmSession
@@ -230,7 +231,7 @@ def test_an_entry_saved_on_one_workstation_is_found_from_another(pg_url: str) ->
     therapist searches from the office, on another engine, as soon as the save returns."""
     room_engine = open_database(pg_url)
     office_engine = open_database(pg_url)
-    room = Runtime.build(room_engine, flush_interval=0.05)
+    room = Runtime.build(room_engine, flush_interval=0.05, actor=CLINICIAN)
     try:
         patient, _ = create_demo_session(room_engine)
         eid = write(room.journal, patient, "a heron over the river")

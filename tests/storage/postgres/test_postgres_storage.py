@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from access_support import CLINICIAN, sign_in_cli
 from pg_cluster import PgServer
 from sqlalchemy import Engine, inspect, text
 
@@ -329,8 +330,11 @@ def test_idle_connections_cut_by_the_server_are_replaced_without_an_alarm(
 # -- export ---------------------------------------------------------------------------------
 
 
-def test_a_session_exports_in_full(pg_url: str, open_db: OpenDb, tmp_path: Path) -> None:
+def test_a_session_exports_in_full(
+    pg_url: str, open_db: OpenDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = open_db(pg_url)
+    sign_in_cli(monkeypatch, pg_url)
     rec = Recorder(engine, flush_interval=0.05).start()
     try:
         sid = new_session(rec, "Export Patient")
@@ -397,7 +401,9 @@ def _record_a_session(rt: Runtime, room: str, n: int, started: threading.Barrier
 
 def test_two_workstations_record_two_sessions_at_once(pg_url: str, open_db: OpenDb) -> None:
     rooms = {"room-1": 1500, "room-2": 1100}
-    runtimes = {room: Runtime.build(open_db(pg_url), flush_interval=0.05) for room in rooms}
+    runtimes = {
+        room: Runtime.build(open_db(pg_url), flush_interval=0.05, actor=CLINICIAN) for room in rooms
+    }
     barrier = threading.Barrier(len(rooms))
     errors: list[BaseException] = []
 
@@ -446,8 +452,9 @@ def test_two_workstations_record_two_sessions_at_once(pg_url: str, open_db: Open
 
 
 def test_sessions_list_on_postgresql(
-    pg_url: str, open_db: OpenDb, capsys: pytest.CaptureFixture[str]
+    pg_url: str, open_db: OpenDb, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
+    sign_in_cli(monkeypatch, pg_url)
     assert main(["sessions", "list", "--database-url", pg_url]) == 0
     assert "no sessions recorded" in capsys.readouterr().out
     engine = open_db(pg_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from access_support import CLINICIAN
 from pytestqt.qtbot import QtBot
 
 from kapdesk.acquisition.catalog import load_catalog
@@ -37,7 +38,7 @@ def cell(panel: DevicesPanel, name: str, column: int) -> str:
 
 
 def test_panel_shows_status_feeds_disconnects_and_scans(qtbot: QtBot, db_url: str) -> None:
-    rt = Runtime.build(open_database(db_url), speed=5.0)
+    rt = Runtime.build(open_database(db_url), speed=5.0, actor=CLINICIAN)
     try:
         start_demo(rt)
         panel = DevicesPanel(rt.devices)

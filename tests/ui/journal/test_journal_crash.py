@@ -18,12 +18,14 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from kapdesk.config.journal import JournalSettings
+from kapdesk.domain.access import Actor, Role
+CLINICIAN = Actor({Role.THERAPIST, Role.MEDICAL_STAFF}, 'Test Clinician', username='clinician')
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.database import open_database
 from kapdesk.ui.journal.patient_mode import PatientJournalWindow
 
 app = QApplication([])
-rt = Runtime.build(open_database(sys.argv[1]))
+rt = Runtime.build(open_database(sys.argv[1]), actor=CLINICIAN)
 win = PatientJournalWindow(
     rt.journal, int(sys.argv[2]), settings=JournalSettings(autosave_delay_ms=50)
 )

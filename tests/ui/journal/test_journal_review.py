@@ -6,6 +6,7 @@ Runtime, so writes go through the one recorder thread as in the app."""
 from __future__ import annotations
 
 import pytest
+from access_support import CLINICIAN
 from pytestqt.qtbot import QtBot
 
 from kapdesk.demo.journal import create_demo_journal, create_demo_session
@@ -18,7 +19,7 @@ from kapdesk.ui.journal.widgets import snippet_html
 
 @pytest.fixture
 def runtime(db_url: str):
-    rt = Runtime.build(open_database(db_url))
+    rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
     yield rt
     rt.shutdown()
 

@@ -4,10 +4,12 @@ pass a high one, priorities stay in order, and Apply waits until the set makes s
 from __future__ import annotations
 
 import pytest
+from access_support import NURSE, THERAPIST
 from PySide6.QtWidgets import QDialog, QDoubleSpinBox
 
 from kapdesk.config.alarms import load_protocol_alarms
 from kapdesk.config.paths import find_protocol, protocol_ids
+from kapdesk.domain.access import Actor
 from kapdesk.domain.alarms import AlarmLimits, Condition, LimitRule, Priority
 from kapdesk.ui.monitor.limits_dialog import LimitsDialog, limit_problems
 
@@ -23,7 +25,7 @@ def limits(name: str = "esketamine-nasal") -> AlarmLimits:
     return load_protocol_alarms(find_protocol(name)).limits
 
 
-def make(qtbot, lim: AlarmLimits | None = None, staff: str = "Dr. Osei") -> LimitsDialog:
+def make(qtbot, lim: AlarmLimits | None = None, staff: Actor | None = NURSE) -> LimitsDialog:
     dialog = LimitsDialog(lim or limits(), staff)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -103,13 +105,16 @@ def test_problems_for_baseline_changes_follow_the_engine() -> None:
     assert limit_problems([(fall_med, 20.0), (fall_hi, 10.0)])  # a smaller fall outranks
 
 
-def test_a_change_needs_a_name(qtbot) -> None:
-    dialog = make(qtbot, staff="")
+def test_a_change_is_medical_staffs_and_shows_who_is_signed_in(qtbot) -> None:
+    """No typed name: the signed-in user is shown, and a therapist cannot apply."""
+    dialog = make(qtbot, staff=THERAPIST)
+    assert "Tess Therapist (therapist)" in dialog.staff.text()
     assert dialog.ok_button.isEnabled()  # nothing changed yet
     dialog.spin_for("spo2", LOW, MED).setValue(91)
-    assert not dialog.ok_button.isEnabled() and "name" in dialog.message.text()
-    dialog.staff.setText("N. Achebe")
-    assert dialog.ok_button.isEnabled()
+    assert not dialog.ok_button.isEnabled() and "medical staff" in dialog.message.text()
+    nurse = make(qtbot, staff=NURSE)
+    nurse.spin_for("spo2", LOW, MED).setValue(91)
+    assert nurse.ok_button.isEnabled() and "Nia Nurse" in nurse.staff.text()
 
 
 @pytest.mark.parametrize("protocol", protocol_ids())

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from access_support import CLINICIAN
 from pytestqt.qtbot import QtBot
 
 from kapdesk.app import build_main_window
@@ -26,7 +27,9 @@ def test_a_sessions_protocol_chooses_its_phase_music(
     infusion.write_text(infusion.read_text() + '\n[music.phases]\ndosing = "peak"\n')
     monkeypatch.setenv("KAPDESK_RESOURCES", str(clinic))
 
-    rt = Runtime.build(open_database(db_url), protocol="im-ketamine")  # start-up's limits
+    rt = Runtime.build(
+        open_database(db_url), protocol="im-ketamine", actor=CLINICIAN
+    )  # start-up's limits
     win = build_main_window(qapp, rt)
     qtbot.addWidget(win)
     try:

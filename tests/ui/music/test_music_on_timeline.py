@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from access_support import CLINICIAN
 from music_test_support import write_tone
 from pytestqt.qtbot import QtBot
 
@@ -24,7 +25,7 @@ def test_phase_music_lands_on_the_session_timeline(
         for cue in ("settling", "onset")
     }
     player = SessionMusicPlayer(MusicQueue(lists), fade_ms=100)
-    rt = Runtime.build(open_database(db_url), speed=1.0)
+    rt = Runtime.build(open_database(db_url), speed=1.0, actor=CLINICIAN)
     try:
         follow_session(player, rt.controller)
         player.play()  # before the session: plays, but there is no timeline to record on
@@ -62,7 +63,7 @@ def test_the_track_playing_at_discharge_is_closed_on_the_timeline(
         "settling": Playlist("settling", (Track(str(write_tone(tmp_path / "s.wav", 5.0)), "S"),))
     }
     player = SessionMusicPlayer(MusicQueue(lists), fade_ms=2000)
-    rt = Runtime.build(open_database(db_url), speed=1.0)
+    rt = Runtime.build(open_database(db_url), speed=1.0, actor=CLINICIAN)
     try:
         follow_session(player, rt.controller)
         session = rt.controller.open(demo_patient(), "test-protocol")

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from access_support import CLINICIAN, THERAPIST
 from PySide6.QtWidgets import QDialog, QMessageBox
 from session_test_support import SteppedClock, make_patient
 
@@ -97,8 +98,7 @@ def test_a_complete_session_through_the_panel(
     row = checklist.overrides["predose_bp"]
     row.enabled.setChecked(True)
     row.reason.setText("Anxious on arrival; repeat after 5 min rest 138/84")
-    checklist.staff.name.setText("Dr. Osei")
-    checklist.staff.role.setCurrentIndex(0)  # medical
+    assert "Test Clinician (therapist, medical staff)" in checklist.staff.name.text()
     checklist.accept()
     assert checklist.result() == checklist.DialogCode.Accepted, checklist.error.text()
     assert c.checklist_outcome["cleared"] is True
@@ -237,7 +237,7 @@ def test_a_complete_session_through_the_panel(
     text = summary.toPlainText()
     for expected in (
         "R. K. (test)",
-        "overridden by Dr. Osei",
+        "overridden by clinician",  # the signed-in user's username
         "To be gentle with myself",
         "Dose: 50 mg intramuscular (IM), 0.694 mg/kg at 72 kg, lot K-2291",
         "Booster 2: 20 mg intramuscular (IM)",
@@ -306,9 +306,10 @@ def test_a_refused_action_keeps_the_dialog_open_with_the_reason(
     row = checklist.overrides["consent"]
     row.enabled.setChecked(True)
     row.reason.setText("x")
-    checklist.staff.role.setCurrentIndex(1)  # a therapist may not override
+    runtime.desk.enter(THERAPIST, "test")  # a therapist may not override
     checklist.accept()
     assert checklist.isVisible() and "only medical staff" in checklist.error.text()
+    runtime.desk.enter(CLINICIAN, "test")
     intention = panel.open_intention()
     intention.accept()
     assert intention.isVisible() and "empty" in intention.error.text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from access_support import CLINICIAN
 from session_test_support import make_patient
 
 from kapdesk.domain.session import SessionState
@@ -18,7 +19,7 @@ from kapdesk.ui.session.resume import build_prompt, close_unresumed, pending_res
 
 def leave_open_session(db_url: str) -> int:
     """A session in the dosing phase, then the app goes away without ending it."""
-    rt = Runtime.build(open_database(db_url))
+    rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
     c = rt.controller
     c.open(make_patient(), "im-ketamine")
     c.start()
@@ -37,7 +38,7 @@ def test_no_offer_without_an_open_session(runtime: Runtime) -> None:
 def test_the_offer_names_patient_phase_and_gap(qtbot, db_url: str) -> None:
     sid = leave_open_session(db_url)
     time.sleep(0.02)
-    rt = Runtime.build(open_database(db_url))
+    rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
     try:
         offer = pending_resume(rt)
         assert offer is not None and offer.stored.id == sid
@@ -65,7 +66,7 @@ def test_the_offer_names_patient_phase_and_gap(qtbot, db_url: str) -> None:
 
 def test_ending_an_unresumed_session_needs_a_reason_and_is_recorded(db_url: str) -> None:
     sid = leave_open_session(db_url)
-    rt = Runtime.build(open_database(db_url))
+    rt = Runtime.build(open_database(db_url), actor=CLINICIAN)
     try:
         offer = pending_resume(rt)
         assert offer is not None

@@ -1,0 +1,1 @@
+"""The clinic administrator's windows: staff accounts and the audit log."""
