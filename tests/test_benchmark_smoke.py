@@ -81,10 +81,15 @@ def test_quick_benchmark_reports_every_figure(quick_run: tuple[dict[str, Any], s
         "export_2h_s",
         "whole_session_trend_ms",
         "migration_2h_s",
+        "startup_encrypted_s",
     }
     assert all(isinstance(t["met"], bool) for t in r["targets"].values())
     for label in ("arrival->on-screen", "alarm after delay expiry", "app CPU", "memory growth"):
         assert label in table
+    # Issue 14: the encrypted demo started and drew its first frame (a real time)
+    up = r["startup"]
+    assert up["encrypted"] and 0.2 < up["median_s"] <= up["max_s"] < 60
+    assert "start-up to first frame" in table
     # Issue 13: the same readings in blocks and as rows, each exported whole.
     blocks, rows = r["storage"]["blocks"], r["storage"]["rows"]
     assert blocks["readings"] == rows["readings"] > 30_000

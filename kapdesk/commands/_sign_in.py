@@ -105,6 +105,15 @@ def sign_in(
         _unaudited(str(getattr(exc, "orig", exc)))
         writable.dispose()
         return None
+    account = accounts.get(actor.username)
+    if account is not None and account.must_change_password:
+        print(
+            "kapdesk: this account still has the password the clinic admin set: sign in to"
+            " the app once and choose your own, then try again",
+            file=sys.stderr,
+        )
+        writable.dispose()
+        return None
     if not check(actor):
         audit.append(actor, AuditAction.ACCESS_REFUSED, outcome=what)
         print(f"kapdesk: not allowed: {what} ({actor.name}: {actor.role_names})", file=sys.stderr)

@@ -1,8 +1,11 @@
 """``kapdesk journal``: export a patient's journal, set the staff PIN, create the demo.
 
-kapdesk journal export --patient ID [--format md|html] [-o FILE] [--for therapist|patient]
-kapdesk journal set-pin            (asks twice, stores only a salted scrypt hash)
-kapdesk journal demo               (demo patient, session and two entries; prints ids)
+kapdesk journal export --patient ID [--format md|html] [-o FILE] --user NAME
+    (what the signed-in therapist may read; audited; ``--for patient`` is refused: the
+    patient's complete copy holds private entries only the patient reads)
+kapdesk journal set-pin --user ADMIN   (asks twice, stores only a salted scrypt hash)
+kapdesk journal demo               (demo patient, session and two entries; prints ids; never
+    into a database that holds a clinic's accounts)
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ in" when nobody is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -330,6 +330,18 @@ def can_change_clinic_settings(actor: Actor) -> bool:
 def can_break_glass(actor: Actor) -> bool:
     """Any staff member may open an emergency session (with a reason, loudly audited)."""
     return actor.is_staff
+
+
+def require_actor(actor: Actor | None, check: Callable[[Actor], bool], what: str) -> Actor:
+    """``actor`` if ``check`` allows ``what``; else ``AccessDenied`` saying why: nobody
+    signed in (or a locked screen), or whose roles do not allow it."""
+    if actor is None:
+        raise AccessDenied(
+            f"not allowed: {what} (nobody signed in, or the screen is locked: sign in first)"
+        )
+    if not check(actor):
+        raise AccessDenied(f"not allowed: {what} ({actor.name}: {actor.role_names})")
+    return actor
 
 
 def require(allowed: bool, what: str) -> None:

@@ -31,7 +31,7 @@ from kapdesk.domain.access import (
     Actor,
     can_change_alarm_limits,
     can_pause_alarm_audio,
-    require,
+    require_actor,
 )
 from kapdesk.domain.alarms import (
     AlarmEngine,
@@ -151,7 +151,7 @@ class AlarmService(threading.Thread):
             return by or AT_THE_BEDSIDE
         actor = self.who()
         if check is not None:
-            require(actor is not None and check(actor), what)
+            require_actor(actor, check, what)
         if actor is None or not actor.is_staff:
             return AT_THE_BEDSIDE
         return actor.username or actor.name

@@ -32,8 +32,10 @@ from kapdesk.domain.alarms import (
     DEFAULT_SOURCE_GRACE_S,
     AlarmEngine,
     AlarmSettings,
+    AlarmTransition,
     Condition,
 )
+from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.channels import CHANNELS, Sampling
 from kapdesk.domain.clock import SessionClock
 from kapdesk.domain.readings import Reading
@@ -143,6 +145,7 @@ class Runtime:
         hub.subscribe(recorder.record_reading)
         hub.subscribe(trends.add)
         alarms.add_listener(lambda tr: recorder.record_alarm(tr.to_dict(), tr.t))
+        alarms.add_listener(lambda tr: audit_alarm_act(audit, recorder.session_id, tr))
         audit = AuditLog(engine, recorder)  # wall-clock times: the log is about people
         desk = Desk(AccountStore(engine, recorder, audit, load_sign_in_policy()), audit)
         controller = SessionController(recorder, clock, who=desk.current)
@@ -334,6 +337,30 @@ class Runtime:
             self.recorder.readings_written,
             self.recorder.events_written,
         )
+
+
+#: The alarm transitions that are a person's act, and how the audit log names them.
+_ALARM_ACTS = {
+    "acknowledged": AuditAction.ALARM_ACKNOWLEDGED,
+    "limit_changed": AuditAction.LIMIT_CHANGED,
+    "audio_paused": AuditAction.ALARM_AUDIO_PAUSED,
+}
+
+
+def audit_alarm_act(audit: AuditLog, session_id: int | None, tr: AlarmTransition) -> None:
+    """An acknowledgement, a limit change or a sound pause goes into the audit log too
+    (queued: this runs on the alarm thread), named by who did it."""
+    action = _ALARM_ACTS.get(tr.transition.value)
+    if action is None:
+        return
+    subject = f"session:{session_id}" if session_id is not None else "alarms"
+    audit.append_later(
+        None,
+        action,
+        subject,
+        detail={"channel": tr.channel, "condition": tr.condition.value, "limit": tr.limit},
+        user=tr.by or "",
+    )
 
 
 def session_devices(events: list[SessionEvent]) -> dict[str, dict[str, object]]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -28,7 +28,7 @@ from kapdesk.domain.audit import (
     chain_hash,
     verify_chain,
 )
-from kapdesk.storage.journal.writer import Writer
+from kapdesk.storage.journal.writer import Writer, submit
 from kapdesk.storage.security_models import AuditRow
 
 _RETRIES = 20
@@ -87,8 +87,32 @@ class AuditLog:
         detail: dict[str, Any] | None = None,
         user: str | None = None,
     ) -> AuditEntry:
-        """Record one entry, chained to the last; ``user`` names who, when there is no
-        actor (a failed sign-in names the username tried)."""
+        """Record one entry, chained to the last, committed before this returns; ``user``
+        names who, when there is no actor (a failed sign-in names the username tried)."""
+        return self.writer.call(self._write(actor, action, subject, outcome, detail, user))
+
+    def append_later(
+        self,
+        actor: Actor | None,
+        action: str,
+        subject: str = "",
+        outcome: str = "ok",
+        detail: dict[str, Any] | None = None,
+        user: str | None = None,
+    ) -> None:
+        """``append`` queued on the writer without waiting: for the alarm thread's
+        listener, which must never wait on a disk."""
+        submit(self.writer, self._write(actor, action, subject, outcome, detail, user))
+
+    def _write(
+        self,
+        actor: Actor | None,
+        action: str,
+        subject: str,
+        outcome: str,
+        detail: dict[str, Any] | None,
+        user: str | None,
+    ) -> Callable[[OrmSession], AuditEntry]:
         who = user if user is not None else (actor.username or actor.name if actor else "")
         roles = actor.role_names if actor else ""
         detail = dict(detail or {})
@@ -99,6 +123,22 @@ class AuditLog:
         t = self.now()
 
         def write(s: OrmSession) -> AuditEntry:
+            if s.get_bind().dialect.name == "sqlite":
+                # take SQLite's write lock before reading the last entry: a transaction
+                # that read first cannot wait for the lock another writer holds (it would
+                # fail "database is locked"); this statement waits (busy_timeout) instead
+                s.execute(text("UPDATE audit_log SET seq = seq WHERE 0"))
+            for attempt in range(_RETRIES):
+                try:
+                    with s.begin_nested():  # a savepoint: a lost race undoes only this try
+                        return insert(s)
+                except IntegrityError:
+                    if attempt == _RETRIES - 1:
+                        raise
+                    time.sleep(0.01 * (attempt + 1))  # another writer appended: read again
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        def insert(s: OrmSession) -> AuditEntry:
             last = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
             previous, seq = (last.hash, last.seq + 1) if last else (GENESIS, 1)
             entry = AuditEntry(
@@ -130,14 +170,7 @@ class AuditLog:
             s.flush()
             return entry
 
-        for attempt in range(_RETRIES):
-            try:
-                return self.writer.call(write)
-            except IntegrityError:
-                if attempt == _RETRIES - 1:
-                    raise
-                time.sleep(0.01 * (attempt + 1))  # another writer appended first: read again
-        raise AssertionError("unreachable")  # pragma: no cover
+        return write
 
     def entries(self) -> Iterator[StoredEntry]:
         """Every entry in chain order."""

@@ -28,6 +28,33 @@ class DatabaseError(RuntimeError):
     """The database cannot be opened or upgraded; the message says which and why."""
 
 
+#: Hosts that are this machine: a server there needs no TLS (nothing crosses a network).
+LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+TLS_MODES = frozenset({"require", "verify-ca", "verify-full"})
+
+
+def require_tls(url: str) -> None:
+    """A PostgreSQL server on another machine is reached over TLS only: patient data must
+    not cross the clinic's network in clear (``sslmode=verify-full`` is best: it also
+    checks the server is the clinic's). A local server or a Unix socket needs none."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return  # create_db_engine reports a bad URL
+    if parsed.get_backend_name() != "postgresql":
+        return
+    host = (parsed.host or str(parsed.query.get("host", "") or "")).strip()
+    if host.startswith("/") or host.lower() in LOCAL_HOSTS:
+        return
+    mode = str(parsed.query.get("sslmode", "") or "")
+    if mode not in TLS_MODES:
+        raise DatabaseError(
+            f"the PostgreSQL server {host} is not on this machine: connect with TLS"
+            " (add ?sslmode=verify-full&sslrootcert=<the clinic's CA file> to the URL;"
+            f" sslmode={mode or 'not set'} is not enough)"
+        )
+
+
 class DatabaseLocked(DatabaseError):
     """The database is encrypted and its key is neither given nor known (keyring,
     ``KAPDESK_PASSPHRASE``): someone has to type the passphrase or the recovery key."""
@@ -100,6 +127,7 @@ def create_db_engine(url: str | None = None) -> Engine:
     failing the next write and raising a recording-failed alarm for nothing.
     """
     url = url or default_url()
+    require_tls(url)
     try:
         server = make_url(url).get_backend_name() != "sqlite"
         engine = create_engine(url, future=True, pool_pre_ping=server)

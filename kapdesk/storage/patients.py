@@ -39,9 +39,7 @@ class PatientDirectory:
     def _require(self, check: Callable[[Actor], bool], what: str) -> Actor | None:
         if self.who is None:
             return None
-        actor = self.who()
-        access.require(actor is not None and check(actor), what)
-        return actor
+        return access.require_actor(self.who(), check, what)
 
     def all(self) -> list[Patient]:
         """Every patient, by name (the clinicians who run sessions)."""

@@ -61,7 +61,9 @@ def write_rescue(engine: Engine, rows: list[tuple[type[Any], dict[str, Any]]]) -
         tmp = path.with_suffix(".part")
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            with tmp.open("w", encoding="utf-8") as f:
+            # patient data: readable by its owner only, whatever the umask
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())

@@ -77,3 +77,25 @@ def test_a_file_that_is_not_a_database_is_reported_not_overwritten(tmp_path: Pat
     assert f.read_text().startswith("this is not a database")
     with pytest.raises(sqlite3.DatabaseError):
         sqlite3.connect(f).execute("select 1 from sqlite_master").fetchall()
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("postgresql+psycopg://k@db.clinic.lan/kapdesk", True),
+        ("postgresql+psycopg://k@10.0.0.5/kapdesk?sslmode=prefer", True),
+        ("postgresql+psycopg://k@db.clinic.lan/kapdesk?sslmode=verify-full", False),
+        ("postgresql+psycopg://k@10.0.0.5/kapdesk?sslmode=require", False),
+        ("postgresql+psycopg://k@localhost/kapdesk", False),
+        ("postgresql+psycopg://k@127.0.0.1:5432/kapdesk", False),
+        ("postgresql+psycopg://k@/kapdesk?host=/var/run/postgresql", False),
+    ],
+)
+def test_a_server_on_another_machine_needs_tls(url: str, refused: bool) -> None:
+    from kapdesk.storage.database import require_tls
+
+    if refused:
+        with pytest.raises(DatabaseError, match="TLS"):
+            require_tls(url)
+    else:
+        require_tls(url)

@@ -135,6 +135,13 @@ def test_locking_keeps_the_monitor_live_and_its_alarm_audible(qtbot: QtBot, clin
         if t.transition.value == "acknowledged" and t.channel == "nibp_systolic"
     ]  # fmt: skip
     assert acked and acked[-1].by == AT_THE_BEDSIDE
+    qtbot.waitUntil(  # and in the audit log, queued from the alarm thread
+        lambda: any(
+            e.user == AT_THE_BEDSIDE
+            for e in rt.audit.search(AuditFilter(action="alarm_acknowledged"))
+        ),
+        timeout=2000,
+    )
     # unlock: a wrong password stays locked; the right one brings everything back
     win.lock_bar.password.setText("not it")
     assert not win.lock_bar.try_unlock() and "Wrong password" in win.lock_bar.message.text()
@@ -199,3 +206,20 @@ def test_the_admin_manages_accounts_and_reads_the_audit_log_in_the_app(qtbot, cl
     # locking closes the admin's windows
     rt.desk.lock()
     qtbot.waitUntil(lambda: not accounts.isVisible() and not audit.isVisible(), timeout=1000)
+
+
+def test_a_temporary_password_must_be_replaced_at_the_first_sign_in(clinic) -> None:
+    rt, _ = clinic
+    rt.desk.sign_in("ada", PASSWORD)
+    rt.accounts.reset_password(rt.desk.current(), "tess", "temporary pass 1")
+    dialog = SignInDialog(rt.desk)
+    dialog.username.setText("tess")
+    dialog.password.setText("temporary pass 1")
+    assert not dialog.try_sign_in() and dialog.change.isVisibleTo(dialog)
+    dialog.new_password.setText("tess own password")
+    dialog.new_again.setText("tess own passwort")
+    assert not dialog.try_change_password() and "differ" in dialog.message.text()
+    dialog.new_again.setText("tess own password")
+    assert dialog.try_change_password()
+    assert not rt.accounts.get("tess").must_change_password
+    assert rt.desk.sign_in("tess", "tess own password").username == "tess"

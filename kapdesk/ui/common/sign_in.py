@@ -115,20 +115,84 @@ class SignInDialog(QDialog):
             set_role(demo, "notice")
             lay.addWidget(demo)
             self.username.setText(demo_accounts[0][0])
+        # a temporary password (new account, reset by the admin): the person's own first
+        self.change = QWidget()
+        ch = QFormLayout(self.change)
+        ch.setContentsMargins(0, 8, 0, 0)
+        note_change = QLabel(
+            "Your password was set by the clinic admin. Choose your own now: nobody else"
+            " should know it."
+        )
+        note_change.setWordWrap(True)
+        set_role(note_change, "warn")
+        self.new_password = _password_field(
+            f"at least {desk.policy.min_password_length} characters"
+        )
+        self.new_again = _password_field("the same password again")
+        self.change_button = QPushButton("Save my password")
+        self.change_button.clicked.connect(self.try_change_password)
+        self.new_again.returnPressed.connect(self.try_change_password)
+        ch.addRow(note_change)
+        ch.addRow("New password", self.new_password)
+        ch.addRow("Again", self.new_again)
+        ch.addRow("", self.change_button)
+        self.change.hide()
+        lay.addWidget(self.change)
+        self._old_password = ""
         self.password.returnPressed.connect(self.try_sign_in)
         self.setMinimumWidth(460)
 
     def show_emergency(self) -> None:
         self.emergency.setVisible(True)
+        self._fit()
         self.reason.setFocus()
+
+    def _fit(self) -> None:
+        """Grow to what is shown now (a wrapped note must not be cut)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
 
     def try_sign_in(self) -> bool:
         try:
             self.actor = self.desk.sign_in(self.username.text(), self.password.text())
         except SignInRefused as exc:
             return self._refused(str(exc))
+        account = self.desk.accounts.get(self.actor.username)
+        if account is not None and account.must_change_password:
+            self._old_password = self.password.text()
+            self.change.show()
+            self._fit()
+            self.new_password.setFocus()
+            self.message.setText("")
+            return False  # signed in; the dialog stays until the password is the person's
         self.accept()
         return True
+
+    def try_change_password(self) -> bool:
+        if self.actor is None:
+            return False
+        if self.new_password.text() != self.new_again.text():
+            self.message.setText("The two passwords differ. Type the same password twice.")
+            return False
+        try:
+            self.desk.accounts.change_own_password(
+                self.actor, self._old_password, self.new_password.text()
+            )
+        except (AccountError, SignInRefused) as exc:
+            self.message.setText(str(exc))
+            return False
+        self._old_password = ""
+        self.accept()
+        return True
+
+    def reject(self) -> None:
+        """Quit; a sign-in that still owes its own password is undone."""
+        if self.change.isVisible() and self.actor is not None:
+            self.desk.sign_out()
+            self.actor = None
+        super().reject()
 
     def try_break_glass(self) -> bool:
         if len(self.reason.text().strip()) < 5:  # say so before the password is spent
