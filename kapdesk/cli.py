@@ -12,7 +12,18 @@ from kapdesk import __version__, commands
 from kapdesk.commands._args import add_database_option, positive_float
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_names() -> list[str]:
+    """The sub-commands, one module each in ``kapdesk/commands`` (found, not imported)."""
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    )
+
+
+def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
+    """The parser; ``with_commands=False`` (starting the app) does not import the command
+    modules, whose imports start-up to the first frame would pay for nothing."""
     parser = argparse.ArgumentParser(
         prog="kapdesk",
         description="Session timeline, live vitals and integration journaling for KAP clinics.",
@@ -41,18 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="with --screenshot: real seconds to wait before saving (default 5)",
     )
+    if not with_commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):  # shared helpers, not a command
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+    for name in command_names():
+        module = importlib.import_module(f"{commands.__name__}.{name}")
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    asks_for_commands = any(a in command_names() or a in ("-h", "--help") for a in given)
+    parser = build_parser(with_commands=asks_for_commands)
+    args = parser.parse_args(given)
     if args.command is None:
         if args.after != 5.0 and not args.screenshot:
             parser.error("--after needs --screenshot")

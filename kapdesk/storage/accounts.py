@@ -10,6 +10,7 @@ must be an administrator.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 
@@ -37,9 +38,14 @@ from kapdesk.storage.security_models import AccountRow
 
 WRONG = "Wrong username or password."
 _HASHER = PasswordHasher()
-#: Checked against when the username does not exist, so a wrong name takes as long as a
-#: wrong password (the time must not tell which accounts exist).
-_DUMMY_HASH = _HASHER.hash("kapdesk: no such account")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the username does not exist, so a wrong name takes as long
+    as a wrong password (the time must not tell which accounts exist). Made on first use,
+    not at import: an argon2id hash costs what start-up should not."""
+    return _HASHER.hash("kapdesk: no such account")
 
 
 def _roles_text(roles: Iterable[Role]) -> str:
@@ -108,7 +114,7 @@ class AccountStore:
         with OrmSession(self.engine) as s:
             row = s.scalars(select(AccountRow).where(AccountRow.username == name)).first()
             account = _account(row) if row else None
-            stored = row.password_hash if row else _DUMMY_HASH
+            stored = row.password_hash if row else _dummy_hash()
         if account is not None and account.locked_for(now) > 0:
             self._refused(name, "locked")
             raise SignInRefused(lockout_message(account.locked_for(now)), account.locked_for(now))
@@ -335,6 +341,8 @@ class AccountStore:
     def remove_demo_accounts(self, by: Actor | None = None) -> int:
         """Demo accounts never stay in a clinic's database (they are made only in demo
         databases; this removes any an older kapdesk left)."""
+        if not any(a.demo for a in self.all()):
+            return 0  # nothing to remove, so no write (every commit syncs the disk)
 
         def write(s: OrmSession) -> int:
             rows = list(s.scalars(select(AccountRow).where(AccountRow.demo.is_(True))))

@@ -46,10 +46,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import keyring
-import keyring.backend
-import keyring.backends.fail
-import keyring.errors
 import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
@@ -1170,6 +1166,16 @@ def migrate_plain_to_encrypted(
 # --- the OS keyring ---------------------------------------------------------------------------
 
 
+def _keyring() -> Any:
+    """The keyring module, imported when first needed: finding its backends costs
+    start-up time a demo or a passphrase start does not need to pay."""
+    import keyring
+    import keyring.backends.fail
+    import keyring.errors
+
+    return keyring
+
+
 def _keyring_entry(database_id: str) -> str:
     return f"database key {database_id}"
 
@@ -1177,6 +1183,7 @@ def _keyring_entry(database_id: str) -> str:
 def keyring_problem() -> str | None:
     """Why the data key cannot be kept in the OS keyring here, or None if it can: so the
     set-up offers "remember on this computer" only where it works."""
+    keyring = _keyring()
     try:
         backend = keyring.get_keyring()
     except Exception as exc:
@@ -1192,6 +1199,7 @@ def keyring_problem() -> str | None:
 def store_in_keyring(database_id: str, data_key: DataKey) -> bool:
     """Keep the data key in the OS keyring; False (and the reason logged) when there is no
     usable keyring or it refuses. Never raises: the passphrase always works instead."""
+    keyring = _keyring()
     problem = keyring_problem()
     if problem is None:
         try:
@@ -1208,6 +1216,7 @@ def store_in_keyring(database_id: str, data_key: DataKey) -> bool:
 def key_from_keyring(database_id: str) -> DataKey | None:
     """The data key kept in the keyring, or None (not kept, no keyring, any keyring error:
     logged). Whether it opens the database is checked when the engine is made."""
+    keyring = _keyring()
     if (problem := keyring_problem()) is not None:
         log.info("no database key from the keyring: %s", problem)
         return None
@@ -1227,6 +1236,7 @@ def key_from_keyring(database_id: str) -> DataKey | None:
 
 def forget_keyring(database_id: str) -> bool:
     """Remove the data key from the keyring; True if none is kept there afterwards."""
+    keyring = _keyring()
     if keyring_problem() is not None:
         return True  # nothing can be kept where there is no keyring
     try:

@@ -1,7 +1,7 @@
-"""Where the key of an encrypted database comes from before anyone is asked: the OS
-keyring (when the clinic chose "remember on this computer"), ``KAPDESK_PASSPHRASE`` (an
-unattended script; the clinic guards it as it guards the passphrase), or, for a demo
-database only, the published demo passphrase (its data is fictitious). ``None`` means a
+"""Where the key of an encrypted database comes from before anyone is asked: for a demo
+database, the published demo passphrase (its data is fictitious); ``KAPDESK_PASSPHRASE``
+(an unattended script; the clinic guards it as it guards the passphrase); the OS keyring
+(when the clinic chose "remember on this computer"). ``None`` means a
 person has to type the passphrase (or the recovery key).
 """
 
@@ -38,15 +38,12 @@ def known_key(path: Path) -> DataKey | None:
     """The key without asking anyone, or None. A wrong ``KAPDESK_PASSPHRASE`` raises
     (``EncryptionError``): a script must not silently fall back to a prompt."""
     info = key_file_info(path)
-    key = key_from_keyring(info.database_id)
-    if key is not None:
-        return key
+    if info.clinic_name == DEMO_CLINIC:  # no keyring for a demo (its lookup costs start-up)
+        return unlock(path, DEMO_PASSPHRASE)
     env = os.environ.get("KAPDESK_PASSPHRASE")
     if env:
         return unlock(path, env)
-    if info.clinic_name == DEMO_CLINIC:
-        return unlock(path, DEMO_PASSPHRASE)
-    return None
+    return key_from_keyring(info.database_id)
 
 
 def set_up_demo_key(path: Path) -> DataKey:
