@@ -128,6 +128,16 @@ def _database_key(
                     " Nothing was changed."
                 )
             return True, keys.set_up_demo_key(path)
+        if not keys.has_key_file(path) and encryption.is_encrypted(path):
+            # an encrypted database whose key file is gone: never make a new key file over
+            # it (that would lock its records away); say how to get the key back
+            raise DatabaseError(
+                f"{path} is encrypted (or not a database at all) and its key file"
+                f" {encryption.key_file_path(path)} is missing. Put the key file back from the"
+                " backup, or make a new one with the recovery key: kapdesk recover-key"
+                + (f" --database-url {url}" if url else "")
+                + ". Nothing was changed."
+            )
         if not keys.has_key_file(path):
             if args.screenshot:
                 raise DatabaseError(

@@ -64,7 +64,8 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    asks_for_commands = any(a in command_names() or a in ("-h", "--help") for a in given)
+    names = set(command_names())  # module names: recover_key is "recover-key"
+    asks_for_commands = any(a.replace("-", "_") in names or a in ("-h", "--help") for a in given)
     parser = build_parser(with_commands=asks_for_commands)
     args = parser.parse_args(given)
     if args.command is None:

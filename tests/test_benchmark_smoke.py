@@ -90,7 +90,7 @@ def test_quick_benchmark_reports_every_figure(quick_run: tuple[dict[str, Any], s
     up = r["startup"]
     assert up["encrypted"] and 0.2 < up["median_s"] <= up["max_s"] < 60
     assert up["first_window"] == "SignInDialog" and len(up["clinic_s"]) >= 1
-    assert "start-up to first frame" in table
+    assert "start-up to the first frame" in table
     # Issue 13: the same readings in blocks and as rows, each exported whole.
     blocks, rows = r["storage"]["blocks"], r["storage"]["rows"]
     assert blocks["readings"] == rows["readings"] > 30_000

@@ -35,6 +35,7 @@ from kapdesk.domain.access import (
     can_review_audit,
 )
 from kapdesk.domain.alarms import AlarmKind, AlarmTransition, Condition
+from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.event_text import describe, marker_label
 from kapdesk.domain.music import MusicQueue
 from kapdesk.domain.session import EventKind, SessionEvent
@@ -517,6 +518,7 @@ class MainWindow(QMainWindow):
         store = self.runtime.journal
         if not self.demo and store.staff_pin_hash() is None:
             self.pin_setup = SetPinDialog(store, self)
+            self.pin_setup.accepted.connect(self._pin_was_set)
             self.pin_setup.accepted.connect(self.open_patient_journal)
             self.pin_setup.rejected.connect(
                 lambda: self.tell("Patient mode was not opened: it needs a staff PIN to leave it.")
@@ -554,6 +556,12 @@ class MainWindow(QMainWindow):
         for w in self._hidden_for_patient:
             w.hide()
         win.activateWindow()
+
+    def _pin_was_set(self) -> None:
+        """The staff PIN is a clinic setting: its setting is audited (who, never the PIN)."""
+        self.runtime.audit.append(
+            self.runtime.desk.current(), AuditAction.SETTING_CHANGED, "setting:staff_pin"
+        )
 
     def _leave_patient_mode(self) -> None:
         """The staff PIN (or a staff sign-in) was given: the staff member who opened

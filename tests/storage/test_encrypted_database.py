@@ -177,3 +177,30 @@ def test_the_demo_database_opens_with_the_published_demo_passphrase(tmp_path: Pa
     key = set_up_demo_key(db)
     assert encryption.unlock(db, DEMO_PASSPHRASE) == key
     open_database(f"sqlite:///{db}").dispose()  # no one asked: it is the demo's
+
+
+def test_a_lost_key_file_is_said_plainly_and_the_recovery_key_makes_a_new_one(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "kapdesk.sqlite3"
+    url = f"sqlite:///{db}"
+    setup = encryption.create_key_file(db, "clinic passphrase 1", "Test Clinic")
+    open_database(url, setup.data_key).dispose()
+    key_file_path(db).unlink()  # lost
+    before = db.read_bytes()
+    start = run("--database-url", url, "--screenshot", str(tmp_path / "s.png"))
+    assert start.returncode == 2 and "key file" in start.stderr and "recover-key" in start.stderr
+    assert db.read_bytes() == before and not key_file_path(db).exists()
+    typo = run(
+        "recover-key", "--database-url", url,
+        env={"KAPDESK_RECOVERY_KEY": setup.recovery_key[:-1] + "0",
+             "KAPDESK_NEW_PASSPHRASE": "a new passphrase 1"},
+    )  # fmt: skip
+    assert typo.returncode == 1 and not key_file_path(db).exists()
+    done = run(
+        "recover-key", "--database-url", url, "--clinic", "Test Clinic",
+        env={"KAPDESK_RECOVERY_KEY": setup.recovery_key,
+             "KAPDESK_NEW_PASSPHRASE": "a new passphrase 1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    open_database(url, encryption.unlock(db, "a new passphrase 1")).dispose()
