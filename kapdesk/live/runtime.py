@@ -9,6 +9,7 @@ clinic's files and the record of past sessions; no screen opens a file or a data
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from kapdesk.acquisition.ingest import IngestHub
 from kapdesk.config.alarms import load_clinic_settings, load_protocol_alarms
 from kapdesk.config.clinic import ClinicConfig
 from kapdesk.config.errors import ConfigFileError
-from kapdesk.config.paths import find_protocol
+from kapdesk.config.paths import clinic_file, find_protocol, music_config_file, protocols_dir
 from kapdesk.config.security import load_sign_in_policy
 from kapdesk.domain.access import Actor
 from kapdesk.domain.alarms import (
@@ -45,7 +46,7 @@ from kapdesk.live.desk import Desk
 from kapdesk.live.session_controller import SessionController
 from kapdesk.live.trend_store import TrendStore
 from kapdesk.storage.accounts import AccountStore
-from kapdesk.storage.audit import AuditLog
+from kapdesk.storage.audit import AuditFilter, AuditLog
 from kapdesk.storage.journal.store import JournalStore
 from kapdesk.storage.patients import PatientDirectory
 from kapdesk.storage.recorder import Recorder
@@ -171,7 +172,37 @@ class Runtime:
         alarms.start()
         if actor is not None:
             desk.enter(actor, "signed in before start")
+        rt.audit_clinic_files()
         return rt
+
+    def audit_clinic_files(self) -> list[str]:
+        """Protocols and clinic settings are files a clinic edits outside kapdesk: a file
+        whose content changed since the audit log last saw it is recorded (its name and
+        SHA-256; by whom is the file system's to say). The names recorded."""
+        files = [clinic_file(), music_config_file(), *sorted(protocols_dir().glob("*.toml"))]
+        seen: dict[str, str] = {}
+        for action in (AuditAction.PROTOCOL_CHANGED, AuditAction.SETTING_CHANGED):
+            for entry in reversed(self.audit.search(AuditFilter(action=action, limit=10_000))):
+                if entry.subject.startswith("file:"):
+                    seen[entry.subject] = str(entry.detail.get("sha256", ""))
+        changed: list[str] = []
+        for path in files:
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                continue  # a missing optional file; start-up's check reports what matters
+            subject = f"file:{path.parent.name}/{path.name}"
+            if seen.get(subject) == digest:
+                continue
+            action = (
+                AuditAction.PROTOCOL_CHANGED
+                if path.parent == protocols_dir()
+                else AuditAction.SETTING_CHANGED
+            )
+            outcome = "first seen" if subject not in seen else "changed since last start"
+            self.audit.append(None, action, subject, outcome, {"sha256": digest}, user="")
+            changed.append(subject)
+        return changed
 
     def _on_session_event(self, event: SessionEvent) -> None:
         """Keep the alarm engine in step with the session: its protocol's limits when it

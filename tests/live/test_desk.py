@@ -89,3 +89,27 @@ def test_a_locked_out_account_stays_out_and_another_person_signs_in(rt: Runtime)
     rt.accounts.enable(rt.desk.current(), "tess")  # the admin ends the lockout
     rt.desk.sign_in("tess", PASSWORD)
     assert rt.desk.current().username == "tess"
+
+
+def test_a_protocol_file_changed_between_starts_is_in_the_audit_log(
+    db_url: str, tmp_path, monkeypatch
+) -> None:
+    import shutil
+
+    from kapdesk.config.paths import RESOURCES_ENV, resources_dir
+
+    resources = tmp_path / "resources"
+    shutil.copytree(resources_dir(), resources)
+    monkeypatch.setenv(RESOURCES_ENV, str(resources))
+    rt = Runtime.build(open_database(db_url))
+    try:
+        first = rt.audit.search(AuditFilter(action="protocol_changed"))
+        assert first and all(e.outcome == "first seen" for e in first)
+        assert rt.audit_clinic_files() == []  # nothing changed since
+        protocol = resources / "protocols" / "im-ketamine.toml"
+        protocol.write_text(protocol.read_text() + "\n# edited by the clinic\n")
+        assert rt.audit_clinic_files() == ["file:protocols/im-ketamine.toml"]
+        latest = rt.audit.search(AuditFilter(subject="file:protocols/im-ketamine.toml"))[0]
+        assert latest.outcome == "changed since last start" and len(latest.detail["sha256"]) == 64
+    finally:
+        rt.shutdown()
