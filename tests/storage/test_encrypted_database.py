@@ -102,6 +102,7 @@ def _record_a_session(url: str) -> tuple[int, dict[str, int]]:
         session_id = rt.controller.session.id
     finally:
         rt.shutdown()
+        rt.engine.dispose()  # the last connection closes: the WAL is checkpointed
     engine = open_database(url)
     with engine.connect() as conn:
         tables = [
@@ -204,3 +205,49 @@ def test_a_lost_key_file_is_said_plainly_and_the_recovery_key_makes_a_new_one(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     open_database(url, encryption.unlock(db, "a new passphrase 1")).dispose()
+
+
+def test_kill_9_while_encrypting_leaves_a_database_that_opens_with_every_row(
+    tmp_path: Path,
+) -> None:
+    """The one-time encryption killed at moments spread over its run: each time the file
+    opens afterwards (the plain one, or the verified encrypted one) with every row."""
+    import shutil
+    import time
+
+    plain = tmp_path / "plain.sqlite3"
+    _, before = _record_a_session(f"sqlite:///{plain}")
+    script = (
+        "import sys\n"
+        "from kapdesk.storage.encryption import migrate_plain_to_encrypted, unlock\n"
+        "key = unlock(sys.argv[1], 'clinic passphrase 1')\n"
+        "print('go', flush=True)\n"
+        "migrate_plain_to_encrypted(sys.argv[1], key)\n"
+    )
+    for i, delay in enumerate((0.0, 0.005, 0.01, 0.02, 0.04, 0.08)):
+        work = tmp_path / f"run{i}"
+        work.mkdir()
+        db = work / "kapdesk.sqlite3"
+        shutil.copy(plain, db)
+        assert not Path(f"{plain}-wal").exists() or Path(f"{plain}-wal").stat().st_size == 0
+        key = encryption.create_key_file(db, "clinic passphrase 1", "Test Clinic").data_key
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, str(db)], stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "go"
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        engine = open_database(f"sqlite:///{db}", key)  # finishes an interrupted encryption
+        try:
+            with engine.connect() as conn:
+                after = {
+                    t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
+                    for t in before
+                }
+        finally:
+            engine.dispose()
+        assert after == before, f"kill after {delay} s"
+        assert encryption.is_encrypted(db)
+        assert not (work / "kapdesk.sqlite3.encrypting").exists()  # no stale copy left
