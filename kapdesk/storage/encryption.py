@@ -38,6 +38,7 @@ import secrets
 import time
 import unicodedata
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -896,7 +897,39 @@ def create_encrypted_engine(
     except BaseException:
         engine.dispose()
         raise
+    _ENGINE_KEYS[engine] = data_key
     return engine
+
+
+# --- what else kapdesk writes for an encrypted database ------------------------------------
+
+#: The key of each encrypted engine, so what kapdesk writes beside the database for it (a
+#: rescue file after a full disk) is sealed with it too; weak: a disposed engine drops out.
+_ENGINE_KEYS: weakref.WeakKeyDictionary[Engine, DataKey] = weakref.WeakKeyDictionary()
+_SEAL_INFO = b"kapdesk sealed file v1|"
+
+
+def engine_key(engine: Engine) -> DataKey | None:
+    """The data key of an engine made by ``create_encrypted_engine`` (None: a plain one)."""
+    return _ENGINE_KEYS.get(engine)
+
+
+def _seal_key(data_key: DataKey, purpose: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=_SEAL_INFO + purpose.encode()
+    ).derive(data_key.raw)
+
+
+def seal(data_key: DataKey, purpose: str, plaintext: bytes) -> bytes:
+    """AES-256-GCM under a key derived from the database's (one per purpose): nonce and
+    ciphertext, for files that hold what the database would (a rescue file)."""
+    nonce = secrets.token_bytes(12)
+    return nonce + AESGCM(_seal_key(data_key, purpose)).encrypt(nonce, plaintext, None)
+
+
+def unseal(data_key: DataKey, purpose: str, sealed: bytes) -> bytes:
+    """The plaintext of ``seal``; ``InvalidTag`` for another key or a changed file."""
+    return AESGCM(_seal_key(data_key, purpose)).decrypt(sealed[:12], sealed[12:], None)
 
 
 # --- the migration ----------------------------------------------------------------------------

@@ -3,13 +3,16 @@
 Written as JSON lines, one row per line, in the first directory that takes it (the
 per-user data directory, then the system's temporary directory, then home: a full disk
 under the database need not be the disk of the others). The first line names the
-database. The next start of kapdesk on that database imports every rescue file for it in
-one transaction and removes the file, so what was on screen as recorded ends up recorded.
-Hand-written because it is a few lines of JSON over tables we own.
+database. For an encrypted database the rows are sealed with its key (AES-GCM,
+``encryption.seal``): the file holds patient data, so it is no plainer than the
+database. The next start of kapdesk on that database imports every rescue file for it
+in one transaction and removes the file, so what was on screen as recorded ends up
+recorded. Hand-written because it is a few lines of JSON over tables we own.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -23,12 +26,14 @@ import platformdirs
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session as OrmSession
 
+from kapdesk.storage.encryption import engine_key, seal, unseal
 from kapdesk.storage.models import AlarmRow, SessionEventRow
 from kapdesk.storage.signals.writer import ReadingSamples, write_samples
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "kapdesk"
+RESCUE_PURPOSE = "rescue file"
 _TABLES: dict[str, type[Any]] = {
     "readings": ReadingSamples,  # one sample a line, written back as blocks
     "session_events": SessionEventRow,
@@ -53,9 +58,14 @@ def write_rescue(engine: Engine, rows: list[tuple[type[Any], dict[str, Any]]]) -
     """Write ``rows`` ((table, row) in commit order) to a rescue file; its path, or None
     if no directory would take it."""
     names = {table: name for name, table in _TABLES.items()}
-    lines = [json.dumps({"database": _database_key(engine), "written_at": time.time()})]
-    lines += [json.dumps({"table": names[table], "row": row}, default=str) for table, row in rows]
-    text = "\n".join(lines) + "\n"
+    body = [json.dumps({"table": names[table], "row": row}, default=str) for table, row in rows]
+    header: dict[str, Any] = {"database": _database_key(engine), "written_at": time.time()}
+    key = engine_key(engine)
+    if key is not None:
+        sealed = seal(key, RESCUE_PURPOSE, "\n".join(body).encode("utf-8"))
+        header["sealed"] = True
+        body = [base64.b64encode(sealed).decode("ascii")]
+    text = "\n".join([json.dumps(header), *body]) + "\n"
     for directory in rescue_dirs():
         path = directory / f"unsaved-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.jsonl"
         tmp = path.with_suffix(".part")
@@ -90,7 +100,14 @@ def import_rescued(engine: Engine) -> list[tuple[Path, int]]:
                     header = json.loads(f.readline())
                     if header.get("database") != key:
                         continue
-                    entries = [json.loads(line) for line in f if line.strip()]
+                    lines = [line for line in f if line.strip()]
+                if header.get("sealed"):
+                    data_key = engine_key(engine)
+                    if data_key is None:
+                        raise ValueError("a sealed rescue file needs the database's key")
+                    opened = unseal(data_key, RESCUE_PURPOSE, base64.b64decode(lines[0]))
+                    lines = opened.decode("utf-8").splitlines()
+                entries = [json.loads(line) for line in lines if line.strip()]
                 with OrmSession(engine) as s, s.begin():
                     write_samples(s, [e["row"] for e in entries if e["table"] == "readings"])
                     for entry in entries:

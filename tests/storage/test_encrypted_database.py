@@ -251,3 +251,33 @@ def test_kill_9_while_encrypting_leaves_a_database_that_opens_with_every_row(
         assert after == before, f"kill after {delay} s"
         assert encryption.is_encrypted(db)
         assert not (work / "kapdesk.sqlite3.encrypting").exists()  # no stale copy left
+
+
+def test_a_rescue_file_of_an_encrypted_database_is_sealed_and_imported_back(
+    tmp_path: Path,
+) -> None:
+    """A full disk's rescue file holds what the database would: sealed with its key."""
+    from kapdesk.storage.models import SessionEventRow
+    from kapdesk.storage.rescue import import_rescued, write_rescue
+
+    db = tmp_path / "kapdesk.sqlite3"
+    url = f"sqlite:///{db}"
+    session_id, _ = _record_a_session(url)
+    key = encryption.create_key_file(db, "clinic passphrase 1", "Test Clinic").data_key
+    engine = open_database(url, key)
+    try:
+        row = {"session_id": session_id, "t": 1.8e9, "kind": "note", "phase": None,
+               "data": {"text": "kept through a full disk"}}  # fmt: skip
+        path = write_rescue(engine, [(SessionEventRow, row)])
+        assert path is not None and path.stat().st_mode & 0o777 == 0o600
+        assert "kept through a full disk" not in path.read_text()
+        assert import_rescued(engine) == [(path, 1)] and not path.exists()
+        with engine.connect() as conn:
+            notes = (
+                conn.execute(text("SELECT data FROM session_events WHERE kind = 'note'"))
+                .scalars()
+                .all()
+            )
+        assert any("kept through a full disk" in n for n in notes)
+    finally:
+        engine.dispose()
