@@ -14,6 +14,7 @@ from typing import Any
 
 from kapdesk.domain import config_errors as cf
 from kapdesk.domain import setting_ranges as ranges
+from kapdesk.domain.access import Actor, Role
 from kapdesk.domain.config_errors import ConfigError
 
 
@@ -26,6 +27,15 @@ class StaffRole(Enum):
     MEDICAL = "medical"  # physician, nurse practitioner, nurse: may override a gate
     THERAPIST = "therapist"
     OTHER = "other"
+
+
+def staff_role_of(actor: Actor) -> StaffRole:
+    """The role an override is recorded with: what the signed-in actor's roles make them."""
+    if actor.has(Role.MEDICAL_STAFF):
+        return StaffRole.MEDICAL
+    if actor.has(Role.THERAPIST):
+        return StaffRole.THERAPIST
+    return StaffRole.OTHER
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,7 +154,7 @@ class AlarmService(threading.Thread):
             require_actor(actor, check, what)
         if actor is None or not actor.is_staff:
             return AT_THE_BEDSIDE
-        return actor.username or actor.name
+        return actor.who
 
     def acknowledge(
         self, by: str | None = None, channel: str | None = None, condition: Condition | None = None

@@ -87,7 +87,7 @@ class Desk:
         actor = self.current()
         if actor is None or not actor.is_staff:
             return AT_THE_BEDSIDE
-        return actor.username or actor.name
+        return actor.who
 
     # -- changes ----------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from kapdesk.domain.checklist import (
     ChecklistOutcome,
     GateAnswer,
     Override,
-    StaffRole,
+    staff_role_of,
 )
 from kapdesk.domain.checklist import evaluate as evaluate_checklist
 from kapdesk.domain.clock import ResumePoint, SessionClock, resume_point
@@ -141,7 +141,7 @@ class SessionController:
                 access.require_actor(actor, may, f"recording {kind}")
         if actor is None:
             return {}
-        stamp = {"by": actor.username or actor.name}
+        stamp = {"by": actor.who}
         if actor.emergency:
             stamp["emergency"] = actor.emergency
         return stamp
@@ -155,15 +155,8 @@ class SessionController:
         actor = self.actor()
         if actor is None:
             raise access.AccessDenied("not allowed: overriding (nobody signed in)")
-        role = (
-            StaffRole.MEDICAL
-            if actor.has(access.Role.MEDICAL_STAFF)
-            else StaffRole.THERAPIST
-            if actor.has(access.Role.THERAPIST)
-            else StaffRole.OTHER
-        )
-        by = actor.username or actor.name
-        return [dataclasses.replace(ov, by=by, role=role) for ov in given]
+        role = staff_role_of(actor)
+        return [dataclasses.replace(ov, by=actor.who, role=role) for ov in given]
 
     def uncommitted(self) -> list[SessionEvent]:
         """Events shown on the timeline that the database does not hold yet (a full

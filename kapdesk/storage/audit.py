@@ -113,7 +113,7 @@ class AuditLog:
         detail: dict[str, Any] | None,
         user: str | None,
     ) -> Callable[[OrmSession], AuditEntry]:
-        who = user if user is not None else (actor.username or actor.name if actor else "")
+        who = user if user is not None else (actor.who if actor else "")
         roles = actor.role_names if actor else ""
         detail = dict(detail or {})
         if actor is not None and actor.emergency:

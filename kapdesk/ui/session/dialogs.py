@@ -42,8 +42,8 @@ from PySide6.QtWidgets import (
 
 from kapdesk.config.errors import ConfigFileError
 from kapdesk.domain import time_text
-from kapdesk.domain.access import AT_THE_BEDSIDE, Actor, Role
-from kapdesk.domain.checklist import GateAnswer, GateKind, Override, StaffRole
+from kapdesk.domain.access import AT_THE_BEDSIDE, Actor
+from kapdesk.domain.checklist import GateAnswer, GateKind, Override, StaffRole, staff_role_of
 from kapdesk.domain.discharge import DischargeAssessment
 from kapdesk.domain.dosing import Dose, mg_per_kg, route_label, route_phrase
 from kapdesk.domain.scales import Scale
@@ -154,14 +154,7 @@ class StaffFields(QWidget):
         actor = self.actor
         if actor is None:
             return Override(item_id, AT_THE_BEDSIDE, StaffRole.OTHER, reason)
-        role = (
-            StaffRole.MEDICAL
-            if actor.has(Role.MEDICAL_STAFF)
-            else StaffRole.THERAPIST
-            if actor.has(Role.THERAPIST)
-            else StaffRole.OTHER
-        )
-        return Override(item_id, actor.username or actor.name, role, reason)
+        return Override(item_id, actor.who, staff_role_of(actor), reason)
 
 
 class OverrideRow(QWidget):
