@@ -19,12 +19,18 @@ from typing import Any
 from kapdesk.commands._args import add_database_option
 from kapdesk.commands._sign_in import add_user_option, sign_in, stores_for
 from kapdesk.commands.export import write_output
-from kapdesk.domain.access import AccessDenied, can_change_clinic_settings, can_export_journal
+from kapdesk.domain.access import (
+    AccessDenied,
+    can_change_clinic_settings,
+    can_export_journal,
+    can_list_patients,
+)
 from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.staff_pin import PinError, hash_pin
 from kapdesk.storage.database import DatabaseError, open_database, open_database_readonly
 from kapdesk.storage.journal.export import journal_html, journal_markdown
 from kapdesk.storage.journal.store import JournalStore
+from kapdesk.storage.records import get_patient
 
 
 def register(sub: Any) -> None:
@@ -79,16 +85,25 @@ def run_export(args: argparse.Namespace) -> int:
     store = _store(args, read_only=True)
     if store is None:
         return 2
-    user = sign_in(
-        args,
-        lambda a: can_export_journal(a, args.patient),
-        f"exporting the journal of patient {args.patient}",
-    )
+    what = f"exporting the journal of patient {args.patient}"
+    user = sign_in(args, can_list_patients, what)
     if user is None:
         store.engine.dispose()
         return 2
     render = journal_html if args.format == "html" else journal_markdown
     try:
+        get_patient(store.engine, args.patient)  # "no patient with id N" before the care team
+        if not can_export_journal(user.actor, args.patient):
+            user.audit.append(
+                user.actor,
+                AuditAction.ACCESS_REFUSED,
+                f"patient:{args.patient}/journal",
+                outcome=f"{what}: not in the care team",
+            )
+            raise AccessDenied(
+                f"not allowed: {what}: the patient is not in {user.actor.name}'s care team"
+                " (the patient dialog, or the admin's `kapdesk users care`, adds them)"
+            )
         document = render(store, user.actor, args.patient)
     except (LookupError, AccessDenied) as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)

@@ -4,6 +4,8 @@ kapdesk users list                             (any signed-in staff member)
 kapdesk users add USERNAME --name "Full Name" --role therapist [--role medical_staff]
 kapdesk users disable|enable|unlock USERNAME
 kapdesk users reset-password USERNAME
+kapdesk users care USERNAME [--add PATIENT_ID] [--remove PATIENT_ID]
+                                               (the patients in a therapist's care team)
 Every action but ``list`` is the clinic admin's (``--user``); the first account of a
 clinic (none exists yet) is made without one and must hold the admin role. Passwords
 are asked for twice on a terminal, or read from ``KAPDESK_NEW_PASSWORD``.
@@ -23,7 +25,9 @@ from kapdesk.commands._sign_in import add_user_option, sign_in, stores_for
 from kapdesk.domain import access
 from kapdesk.domain.access import ROLE_NAMES, STAFF_ROLES, AccessDenied
 from kapdesk.domain.accounts import AccountError
+from kapdesk.storage.care_team import CareTeams
 from kapdesk.storage.database import DatabaseError, open_database
+from kapdesk.storage.records import list_patients
 
 
 def register(sub: Any) -> None:
@@ -40,7 +44,13 @@ def register(sub: Any) -> None:
         choices=["therapist", "medical_staff", "admin"],
         help="a role; repeat for several",
     )
-    parsers = [lp, ap]
+    cp = usub.add_parser(
+        "care", help="the patients in someone's care team (whose shared entries they read)"
+    )
+    cp.add_argument("username")
+    cp.add_argument("--add", type=int, action="append", default=[], metavar="PATIENT_ID")
+    cp.add_argument("--remove", type=int, action="append", default=[], metavar="PATIENT_ID")
+    parsers = [lp, ap, cp]
     for action, helptext in (
         ("disable", "stop an account from signing in"),
         ("enable", "let a disabled account sign in again"),
@@ -102,10 +112,11 @@ def _run(args: argparse.Namespace, engine: Any) -> int:
             return 1
         print(f"first account {account.username} made (clinic admin); sign in with it")
         return 0
-    check = access.is_staff_actor if command == "list" else access.can_manage_accounts
-    user = sign_in(
-        args, check, "listing accounts" if command == "list" else "managing accounts", engine=engine
-    )
+    check, what = {
+        "list": (access.is_staff_actor, "listing accounts"),
+        "care": (access.can_change_care_team, "changing care teams"),
+    }.get(command, (access.can_manage_accounts, "managing accounts"))
+    user = sign_in(args, check, what, engine=engine)
     if user is None:
         return 2
     admin = user.actor
@@ -119,6 +130,8 @@ def _run(args: argparse.Namespace, engine: Any) -> int:
                 )
                 print(f"{a.username:<20} {a.display_name:<28} {roles:<36} {state}")
             return 0
+        if command == "care":
+            return _care(args, engine, user.actor, accounts)
         if command == "add":
             password = _new_password(f"Temporary password for {args.username}: ")
             if password is None:
@@ -147,4 +160,27 @@ def _run(args: argparse.Namespace, engine: Any) -> int:
     except (AccountError, AccessDenied, ValueError) as exc:
         print(f"kapdesk: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _care(args: argparse.Namespace, engine: Any, by: access.Actor, accounts: Any) -> int:
+    """Add and remove patients of someone's care team (audited), then list it."""
+    if accounts.get(args.username) is None:
+        print(f"kapdesk: no account {args.username!r}", file=sys.stderr)
+        return 1
+    care = CareTeams(engine, accounts.writer, accounts.audit)
+    names = {p.id: p.display_name for p in list_patients(engine)}
+    for pid in [*args.add, *args.remove]:
+        if pid not in names:
+            print(f"kapdesk: no patient with id {pid}; nothing changed", file=sys.stderr)
+            return 1
+    for pid in args.add:
+        care.join(by, pid, args.username, why="kapdesk users care")
+    for pid in args.remove:
+        care.leave(by, pid, args.username)
+    mine = sorted(care.patients_of(args.username))
+    if not mine:
+        print(f"{args.username} is in no patient's care team")
+    for pid in mine:
+        print(f"{pid:>6}  {names.get(pid, '?')}")
     return 0

@@ -15,6 +15,17 @@ from kapdesk.domain import setting_ranges as ranges
 from kapdesk.domain.accounts import SignInPolicy
 from kapdesk.domain.config_errors import ConfigError
 
+CARE_TEAM = "care team"
+EVERY_THERAPIST = "every therapist"
+
+
+def journal_readers(table: dict[str, object]) -> str:
+    """Whose shared entries a therapist reads: their care team's patients (the default)
+    or every patient's."""
+    if "journal_readers" not in table:
+        return CARE_TEAM
+    return cf.choice(table, "security", "journal_readers", (CARE_TEAM, EVERY_THERAPIST))
+
 
 def load_sign_in_policy(path: Path | None = None) -> SignInPolicy:
     path = clinic_file() if path is None else path
@@ -25,7 +36,13 @@ def load_sign_in_policy(path: Path | None = None) -> SignInPolicy:
         cf.only(
             table,
             "security",
-            {"min_password_length", "max_sign_in_failures", "sign_in_lockout_min", "idle_lock_min"},
+            {
+                "min_password_length",
+                "max_sign_in_failures",
+                "sign_in_lockout_min",
+                "idle_lock_min",
+                "journal_readers",
+            },
         )
 
         def whole(key: str, default: int, within: ranges.Range) -> int:
@@ -41,6 +58,7 @@ def load_sign_in_policy(path: Path | None = None) -> SignInPolicy:
             max_failures=whole("max_sign_in_failures", d.max_failures, ranges.MAX_SIGN_IN_FAILURES),
             lockout_s=minutes("sign_in_lockout_min", d.lockout_s, ranges.SIGN_IN_LOCKOUT_MIN),
             idle_lock_s=minutes("idle_lock_min", d.idle_lock_s, ranges.IDLE_LOCK_MIN),
+            care_team_only=journal_readers(table) == CARE_TEAM,
         )
     except ConfigError as exc:
         raise error_at(path, text, exc) from None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from kapdesk.domain.access import Actor, Role
 from kapdesk.storage.accounts import AccountStore
+from kapdesk.storage.care_team import CareTeams
 
 #: The one password of every demo account (shown on the demo's sign-in screen).
 DEMO_PASSWORD = "kapdesk-demo"
@@ -29,6 +30,8 @@ DEMO_ACCOUNTS = (
     DemoAccount("demo-nurse", "Demo Nurse", frozenset({Role.MEDICAL_STAFF})),
     DemoAccount("demo-admin", "Demo Admin", frozenset({Role.ADMIN})),
 )
+#: The demo accounts that read journals: in the care team of every demo patient.
+DEMO_THERAPISTS = tuple(d.username for d in DEMO_ACCOUNTS if Role.THERAPIST in d.roles)
 #: Who the demo's scripted session acts as (its doses, checks and notes), whoever signs in.
 SCRIPT_ACTOR = Actor({Role.THERAPIST, Role.MEDICAL_STAFF}, "Demo script", username="demo-script")
 
@@ -61,3 +64,11 @@ def ensure_demo_accounts(accounts: AccountStore) -> tuple[DemoAccount, ...]:
 
         accounts.audit.append(admin, AuditAction.SIGN_OUT)
     return DEMO_ACCOUNTS
+
+
+def join_demo_care_team(care: CareTeams, patient_id: int | None) -> None:
+    """The demo's therapists care for the demo's patient, so signing in as one of them
+    shows its journal (the demo script itself has no account and joins nothing)."""
+    present = [u for u in DEMO_THERAPISTS if u in care.usernames()]
+    if patient_id is not None and present:
+        care.set_members(SCRIPT_ACTOR, patient_id, add=present, why="demo patient")

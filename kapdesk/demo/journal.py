@@ -13,17 +13,20 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as OrmSession
 
+from kapdesk.demo.accounts import DEMO_THERAPISTS, SCRIPT_ACTOR
 from kapdesk.domain.access import Actor
 from kapdesk.domain.journal import CheckIn
 from kapdesk.domain.patients import Patient
 from kapdesk.domain.session import Session
 from kapdesk.domain.staff_pin import DEMO_PIN, hash_pin
+from kapdesk.storage.care_team import add_member
 from kapdesk.storage.journal.store import JournalStore
 from kapdesk.storage.models import SessionEventRow
 from kapdesk.storage.records import add_patient, add_session, save_session_state
+from kapdesk.storage.security_models import AccountRow
 
 DAY = 24 * 3600.0
 DEMO_THERAPIST = "Demo Therapist"
@@ -91,6 +94,12 @@ def create_demo_session(engine: Engine, started_at: float | None = None) -> tupl
     def write(s: OrmSession) -> tuple[int, int]:
         add_patient(s, patient)
         session.patient_id = patient.id
+        assert patient.id is not None
+        present = s.scalars(
+            select(AccountRow.username).where(AccountRow.username.in_(DEMO_THERAPISTS))
+        )
+        for username in list(present):  # the demo's therapists care for its patient
+            add_member(s, patient.id, username, SCRIPT_ACTOR.who, t0)
         add_session(s, session)
         save_session_state(s, session)
         for t, kind, data in sorted(events, key=lambda e: e[0]):

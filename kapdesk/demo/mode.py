@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from kapdesk.demo.accounts import SCRIPT_ACTOR
+from kapdesk.demo.accounts import SCRIPT_ACTOR, join_demo_care_team
 from kapdesk.demo.monitors import EmulatedDevices
 from kapdesk.demo.script import DemoScript, demo_patient, emulated_patient
 from kapdesk.domain.session import SessionEvent
@@ -52,7 +52,8 @@ def start_demo(
     (no Bluetooth or pty), for the fastest start in tests.
     """
     with rt.controller.acting_as(SCRIPT_ACTOR):
-        rt.controller.open(demo_patient(), protocol=DEMO_PROTOCOL)
+        session = rt.controller.open(demo_patient(), protocol=DEMO_PROTOCOL)
+    join_demo_care_team(rt.care_teams, session.patient_id)
     demo = _attach(rt)
     demo.poll()  # starts the session at t=0
     patient = emulated_patient(seed)

@@ -10,6 +10,11 @@ Questionnaire scores are part of measurement-based care and are always visible t
 therapist (the patient is told so before answering), and a PHQ-9 item-9 safety flag also
 reaches medical staff.
 
+A therapist reads the shared entries of *their* patients: those in whose care team they
+are (``Actor.care_of``, loaded from the care-team table when they sign in; None means no
+restriction, for a clinic that lets every therapist read every shared entry and for an
+emergency session). Safety flags are not restricted by it: they must reach someone.
+
 Acknowledging an alarm is the one act open to anyone at the bedside, signed in or not (a
 locked monitor must still be answerable); it is recorded as "at the bedside, not signed
 in" when nobody is.
@@ -69,7 +74,8 @@ def parse_roles(values: Iterable[str]) -> frozenset[Role]:
 class Actor:
     """Someone at the keyboard. A patient actor is bound to exactly one patient; a staff
     actor holds one or more roles and, once accounts exist, the id of their account.
-    ``emergency`` is the stated reason of a break-glass session (None otherwise)."""
+    ``emergency`` is the stated reason of a break-glass session (None otherwise).
+    ``care_of``: the patient ids in a therapist's care (None: not restricted)."""
 
     roles: frozenset[Role]
     name: str
@@ -77,6 +83,7 @@ class Actor:
     user_id: int | None = None
     username: str = ""
     emergency: str | None = field(default=None, compare=False)
+    care_of: frozenset[int] | None = field(default=None, compare=False)
 
     def __init__(
         self,
@@ -86,6 +93,7 @@ class Actor:
         user_id: int | None = None,
         username: str = "",
         emergency: str | None = None,
+        care_of: Iterable[int] | None = None,
     ) -> None:
         role_set = frozenset({roles}) if isinstance(roles, Role) else frozenset(roles)
         if not role_set:
@@ -100,6 +108,23 @@ class Actor:
         object.__setattr__(self, "user_id", user_id)
         object.__setattr__(self, "username", username)
         object.__setattr__(self, "emergency", emergency)
+        object.__setattr__(self, "care_of", None if care_of is None else frozenset(care_of))
+
+    def with_care(self, care_of: Iterable[int] | None) -> Actor:
+        """The same person with the patients in their care as given (None: unrestricted)."""
+        return Actor(
+            self.roles,
+            self.name,
+            self.patient_id,
+            self.user_id,
+            self.username,
+            self.emergency,
+            care_of,
+        )
+
+    def cares_for(self, patient_id: int) -> bool:
+        """Is the patient in this staff member's care (or are they not restricted)?"""
+        return self.care_of is None or patient_id in self.care_of
 
     @classmethod
     def patient(cls, patient_id: int, name: str = "patient") -> Actor:
@@ -162,12 +187,16 @@ def _is_self(actor: Actor, patient_id: int) -> bool:
 
 
 def can_see_patient(actor: Actor, patient_id: int) -> bool:
-    """May the actor see that this patient has a journal and open it at all?"""
-    return actor.has(Role.THERAPIST) or _is_self(actor, patient_id)
+    """May the actor see that this patient has a journal and open it at all? The patient;
+    a therapist in their care team."""
+    return (actor.has(Role.THERAPIST) and actor.cares_for(patient_id)) or _is_self(
+        actor, patient_id
+    )
 
 
 def can_list_patients(actor: Actor) -> bool:
-    """May the actor see journals across patients (the therapist's review)?"""
+    """May the actor see journals across patients (the therapist's review, which lists
+    the patients in their care)?"""
     return actor.has(Role.THERAPIST)
 
 
@@ -177,10 +206,10 @@ def can_see_entry_exists(actor: Actor, entry: EntryLike) -> bool:
 
 def can_read_entry_text(actor: Actor, entry: EntryLike) -> bool:
     """The text, tags and check-in of an entry: the patient always; the therapist only if
-    the patient shared it; nobody else."""
+    the patient shared it and is in their care; nobody else."""
     if _is_self(actor, entry.patient_id):
         return True
-    return actor.has(Role.THERAPIST) and entry.shared
+    return actor.has(Role.THERAPIST) and entry.shared and actor.cares_for(entry.patient_id)
 
 
 def can_write_entry(actor: Actor, patient_id: int) -> bool:
@@ -269,6 +298,13 @@ def can_see_patient_records(actor: Actor) -> bool:
 
 def can_edit_patient_records(actor: Actor) -> bool:
     return can_see_patient_records(actor)
+
+
+def can_change_care_team(actor: Actor) -> bool:
+    """Who is in a patient's care team: the clinicians (in the patient dialog) and the
+    administrator (when a therapist leaves or covers for another). Every change is
+    audited."""
+    return can_edit_patient_records(actor) or actor.has(Role.ADMIN)
 
 
 def can_run_session(actor: Actor) -> bool:

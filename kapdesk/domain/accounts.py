@@ -34,6 +34,9 @@ class SignInPolicy:
     max_failures: int = 5
     lockout_s: float = 300.0
     idle_lock_s: float = 600.0
+    #: A therapist reads the shared journal entries of the patients in their care team
+    #: only (``[security] journal_readers = "care team"``); False: every therapist's.
+    care_team_only: bool = True
 
 
 @dataclass(frozen=True, slots=True)

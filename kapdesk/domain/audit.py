@@ -47,6 +47,8 @@ class AuditAction(StrEnum):
     ACCOUNT_ENABLED = "account_enabled"
     PASSWORD_RESET = "password_reset"
     PASSWORD_CHANGED = "password_changed"
+    CARE_TEAM_JOINED = "care_team_joined"
+    CARE_TEAM_LEFT = "care_team_left"
     AUDIT_REVIEWED = "audit_reviewed"
     ACCESS_REFUSED = "access_refused"
 

@@ -23,6 +23,7 @@ from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.listeners import Listeners
 from kapdesk.storage.accounts import AccountStore
 from kapdesk.storage.audit import AuditLog
+from kapdesk.storage.care_team import CareTeams
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,13 @@ class DeskState(StrEnum):
 
 
 class Desk:
-    def __init__(self, accounts: AccountStore, audit: AuditLog) -> None:
+    def __init__(
+        self, accounts: AccountStore, audit: AuditLog, care: CareTeams | None = None
+    ) -> None:
         self.accounts = accounts
         self.audit = audit
+        self.care = care or CareTeams(accounts.engine, accounts.writer, audit)
+        self.care.add_listener(self._care_changed)
         self._actor: Actor | None = None  # the staff member (kept while locked)
         self._patient: Actor | None = None  # patient mode
         self._locked = False
@@ -99,6 +104,15 @@ class Desk:
 
     def _changed(self) -> None:
         self._listeners.notify(self.state)
+
+    def _care_changed(self, usernames: frozenset[str]) -> None:
+        """Someone's care team changed: the signed-in therapist's access follows at once
+        (an unrestricted actor, an emergency session say, stays unrestricted)."""
+        with self._lock:
+            actor = self._actor
+            if actor is None or actor.care_of is None or actor.username not in usernames:
+                return
+            self._actor = self.accounts.with_care(actor)
 
     def sign_in(self, username: str, password: str) -> Actor:
         """Sign a staff member in (``SignInRefused`` says why not). From the lock screen a

@@ -47,6 +47,7 @@ from kapdesk.live.session_controller import SessionController
 from kapdesk.live.trend_store import TrendStore
 from kapdesk.storage.accounts import AccountStore
 from kapdesk.storage.audit import AuditFilter, AuditLog
+from kapdesk.storage.care_team import CareTeams
 from kapdesk.storage.journal.store import JournalStore
 from kapdesk.storage.patients import PatientDirectory
 from kapdesk.storage.recorder import Recorder
@@ -102,6 +103,10 @@ class Runtime:
     def accounts(self) -> AccountStore:
         return self.desk.accounts
 
+    @property
+    def care_teams(self) -> CareTeams:
+        return self.desk.care
+
     @cached_property
     def journal(self) -> JournalStore:
         """The journal, written by the recorder's writer and stamped by the session clock."""
@@ -109,7 +114,7 @@ class Runtime:
 
     @cached_property
     def patients(self) -> PatientDirectory:
-        return PatientDirectory(self.recorder, self.desk.current, self.audit)
+        return PatientDirectory(self.recorder, self.desk.current, self.audit, self.desk.care)
 
     def past_session(self, session_id: int) -> tuple[StoredSession, list[SessionEvent]]:
         """A stored session and its timeline, oldest event first."""
@@ -149,7 +154,7 @@ class Runtime:
         alarms.add_listener(lambda tr: audit_alarm_act(audit, recorder.session_id, tr))
         audit = AuditLog(engine, recorder)  # wall-clock times: the log is about people
         desk = Desk(AccountStore(engine, recorder, audit, load_sign_in_policy()), audit)
-        controller = SessionController(recorder, clock, who=desk.current)
+        controller = SessionController(recorder, clock, who=desk.current, care=desk.care)
         alarms.who = controller.actor  # the desk's user, or whom the controller acts as
         devices = DeviceManager(hub, clock.now)
         rt = cls(

@@ -53,6 +53,7 @@ from kapdesk.domain.session import (
     SessionState,
     SessionStateError,
 )
+from kapdesk.storage.care_team import CareTeams
 from kapdesk.storage.recorder import Recorder
 from kapdesk.storage.records import (
     StoredSession,
@@ -81,9 +82,12 @@ class SessionController:
         recorder: Recorder,
         clock: SessionClock,
         who: Callable[[], Actor | None] | None = None,
+        care: CareTeams | None = None,
     ) -> None:
         self.recorder = recorder
         self.clock = clock
+        #: the care teams a therapist joins by opening a session (None: not kept)
+        self.care = care
         #: who is acting (the runtime's desk); None: a bare controller without access
         #: control (unit tests of the timeline alone)
         self.who = who
@@ -186,7 +190,12 @@ class SessionController:
         self.events = []
         self.session = self.recorder.call(create)
         self.recorder.session_id = self.session.id
+        self._join_care_team(self.session.patient_id, "opened a session")
         return self.session
+
+    def _join_care_team(self, patient_id: int | None, why: str) -> None:
+        if self.care is not None:
+            self.care.join_own(self.actor(), patient_id, why)
 
     def find_open_session(self) -> StoredSession | None:
         """The most recent session left in progress (the app closed or crashed)."""
@@ -248,6 +257,7 @@ class SessionController:
         self.session = session
         self.events = list(events)
         self.recorder.session_id = session.id
+        self._join_care_team(session.patient_id, "resumed a session")
         self.clock.continue_session(point.anchor, point.now, point.speed)
         last = stored.last_recorded_at
         gap = point.gap_real_s

@@ -33,6 +33,7 @@ from kapdesk.domain.accounts import (
 )
 from kapdesk.domain.audit import AuditAction
 from kapdesk.storage.audit import AuditLog
+from kapdesk.storage.care_team import patients_in_care
 from kapdesk.storage.journal.writer import Writer
 from kapdesk.storage.security_models import AccountRow
 
@@ -133,7 +134,7 @@ class AccountStore:
             self._refused(name, "account disabled")
             raise SignInRefused("This account is disabled. Ask the clinic admin.")
         self._signed_in(account.id, stored, password)
-        actor = account.actor(emergency)
+        actor = self.with_care(account.actor(emergency))
         if emergency:
             self.audit.append(
                 actor, AuditAction.BREAK_GLASS, outcome="ok", detail={"reason": emergency}
@@ -141,6 +142,14 @@ class AccountStore:
         else:
             self.audit.append(actor, AuditAction.SIGN_IN)
         return actor
+
+    def with_care(self, actor: Actor) -> Actor:
+        """``actor`` with the patients in their care as the care-team table says now. Not
+        restricted: an emergency session, a clinic whose every therapist reads every
+        shared entry, and whoever is no therapist (their roles decide alone)."""
+        if actor.emergency or not actor.has(Role.THERAPIST) or not self.policy.care_team_only:
+            return actor.with_care(None)
+        return actor.with_care(patients_in_care(self.engine, actor.username))
 
     def verify_password(self, actor: Actor, password: str) -> bool:
         """Is this the signed-in person's password (unlocking their own locked screen)?"""

@@ -16,6 +16,7 @@ from kapdesk.domain.access import Actor
 from kapdesk.domain.audit import AuditAction
 from kapdesk.domain.patients import Patient
 from kapdesk.storage.audit import AuditLog
+from kapdesk.storage.care_team import CareTeams
 from kapdesk.storage.models import SessionRow
 from kapdesk.storage.recorder import Recorder
 from kapdesk.storage.records import add_patient, get_patient, list_patients, update_patient
@@ -29,12 +30,15 @@ class PatientDirectory:
         recorder: Recorder,
         who: Callable[[], Actor | None] | None = None,
         audit: AuditLog | None = None,
+        care: CareTeams | None = None,
     ) -> None:
         """``who``: who is asking now (the runtime's desk); None: no access control (a
-        directory for tests of storage alone)."""
+        directory for tests of storage alone). ``care``: the care teams a therapist who
+        adds a patient joins."""
         self.recorder = recorder
         self.who = who
         self.audit = audit
+        self.care = care
 
     def _require(self, check: Callable[[Actor], bool], what: str) -> Actor | None:
         if self.who is None:
@@ -70,6 +74,8 @@ class PatientDirectory:
             self.audit.append(
                 actor, AuditAction.VIEW_PATIENT, f"patient:{patient.id}", detail={"created": True}
             )
+        if self.care is not None:
+            self.care.join_own(actor, patient.id, "added the patient")
         return patient
 
     def update(self, patient: Patient) -> None:
@@ -80,6 +86,31 @@ class PatientDirectory:
             self.audit.append(
                 actor, AuditAction.VIEW_PATIENT, f"patient:{patient.id}", detail={"edited": True}
             )
+
+    # -- care teams: whose shared journal entries a therapist reads ---------------------
+
+    def care_team(self, patient_id: int) -> list[str]:
+        """The usernames in the patient's care team."""
+        self._require(access.can_see_patient_records, "care teams")
+        return self.care.members(patient_id) if self.care is not None else []
+
+    def therapists(self) -> list[tuple[str, str]]:
+        """(username, name) of the therapist accounts who may join a care team."""
+        self._require(access.can_see_patient_records, "care teams")
+        return self.care.therapists() if self.care is not None else []
+
+    def set_care_team(self, patient_id: int, usernames: list[str]) -> list[str]:
+        """Make the care team these accounts; the usernames that changed (audited)."""
+        if self.care is None:
+            return []
+        actor = self._require(access.can_change_care_team, "changing a care team")
+        if actor is None:
+            raise access.AccessDenied("not allowed: changing a care team (nobody signed in)")
+        now = set(self.care.members(patient_id))
+        wanted = set(usernames)
+        return self.care.set_members(
+            actor, patient_id, add=wanted - now, remove=now - wanted, why="patient dialog"
+        )
 
     def last_used_protocol(self) -> str | None:
         """The protocol of the most recent session, if any (the new-session dialog

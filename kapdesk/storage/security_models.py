@@ -1,4 +1,5 @@
-"""The tables of who is at the keyboard: staff accounts and the audit log (migration 0005).
+"""The tables of who is at the keyboard: staff accounts and the audit log (migration 0005),
+the care teams (0006).
 
 Kept apart from the clinical record's models: nothing clinical refers to them by key (an
 event names its author by username, so disabling an account changes no record).
@@ -6,7 +7,7 @@ event names its author by username, so disabling an account changes no record).
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kapdesk.storage.models import Base
@@ -51,3 +52,18 @@ class AuditRow(Base):
     workstation: Mapped[str] = mapped_column(String(100))
     previous: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CareTeamRow(Base):
+    """A staff member in a patient's care team: a therapist there reads the patient's
+    shared journal entries (``kapdesk.domain.access``). Named by username, like every
+    record's author, so a disabled account's membership stays readable."""
+
+    __tablename__ = "care_team"
+    __table_args__ = (UniqueConstraint("patient_id", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    username: Mapped[str] = mapped_column(String(40), index=True)
+    added_at: Mapped[float] = mapped_column(Float)
+    added_by: Mapped[str] = mapped_column(String(40))

@@ -32,6 +32,15 @@ def test_demo_then_export_markdown_and_html(db_url: str, tmp_path: Path) -> None
     nobody = kapdesk("journal", "export", "--patient", "1", "--database-url", db_url)
     assert nobody.returncode == 2 and "--user" in nobody.stderr and not nobody.stdout
     therapist = cli_user(db_url, "clinician", {Role.ADMIN, Role.THERAPIST})
+    outside = kapdesk(
+        "journal", "export", "--patient", "1", "--database-url", db_url, env=therapist
+    )
+    assert outside.returncode == 2 and "care team" in outside.stderr and not outside.stdout
+    care = kapdesk(
+        "users", "care", "clinician", "--add", "1", "--database-url", db_url, env=therapist
+    )
+    assert care.returncode == 0, care.stderr
+    assert "Demo Patient (journal)" in care.stdout
     md = kapdesk("journal", "export", "--patient", "1", "--database-url", db_url, env=therapist)
     assert md.returncode == 0, md.stderr
     assert md.stdout.startswith("# Integration journal: Demo Patient (journal)")

@@ -256,3 +256,17 @@ def test_point6_limits_dialog_cannot_take_an_absurd_limit(qtbot, app_theme) -> N
     rise = dialog.spin_for("nibp_systolic", Condition.RISE_FROM_BASELINE, Priority.MEDIUM)
     rise.setValue(500)
     assert rise.value() == 100
+
+
+def test_journal_readers_takes_care_team_or_every_therapist_and_names_a_typo(clinic: Path) -> None:
+    from kapdesk.config.security import load_sign_in_policy
+
+    path = clinic / "clinic.toml"
+    assert load_sign_in_policy(path).care_team_only
+    line = edit(path, 'journal_readers = "care team"', 'journal_readers = "everyone"')
+    with pytest.raises(ConfigFileError) as caught:
+        load_sign_in_policy(path)
+    assert_refused(caught.value, path, line, "security.journal_readers")
+    assert "care team, every therapist" in caught.value.problem
+    edit(path, 'journal_readers = "everyone"', 'journal_readers = "every therapist"')
+    assert not load_sign_in_policy(path).care_team_only

@@ -122,3 +122,18 @@ def test_wrong_pins_lock_out_for_a_while_even_the_right_one() -> None:
     assert gate.locked_for(2) == pytest.approx(30)
     assert not gate.attempt("2468", 10)  # right PIN, still locked
     assert gate.attempt("2468", 33)
+
+
+def test_a_therapist_reads_only_the_patients_in_their_care_and_an_unrestricted_one_all() -> None:
+    mine = THERAPIST.with_care({1})
+    other = JournalEntry(patient_id=2, body="bob's words", shared=True, id=12)
+    assert access.can_see_patient(mine, 1) and access.can_read_entry_text(mine, SHARED)
+    assert not access.can_see_patient(mine, 2) and not access.can_read_entry_text(mine, other)
+    assert view_of(mine, other) is None  # not even that it exists
+    assert not access.can_read_entry_text(mine, PRIVATE)  # in care, still not private text
+    nobody = THERAPIST.with_care(())
+    assert not access.can_see_patient(nobody, 1) and access.can_list_patients(nobody)
+    assert THERAPIST.care_of is None and access.can_read_entry_text(THERAPIST, other)
+    assert mine == THERAPIST.with_care({2})  # the same person, whatever their care
+    assert access.can_change_care_team(NURSE) and access.can_change_care_team(ADMIN)
+    assert not access.can_change_care_team(ALICE)

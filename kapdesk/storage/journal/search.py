@@ -123,6 +123,11 @@ class JournalSearch:
         if not actor.has(access.Role.PATIENT):
             clauses.append("e.shared = :shared")
             params["shared"] = True
+            if actor.care_of is not None:  # a therapist: the patients in their care
+                care = sorted(actor.care_of)
+                names = [f":care{i}" for i in range(len(care))]
+                clauses.append(f"e.patient_id IN ({', '.join(names)})" if care else "1 = 0")
+                params.update({f"care{i}": pid for i, pid in enumerate(care)})
         return " AND ".join(clauses) or "1 = 1", params
 
     def _search_sqlite(
@@ -187,6 +192,8 @@ class JournalSearch:
             q = q.where(JournalEntryRow.patient_id == patient_id)
         if not actor.has(access.Role.PATIENT):
             q = q.where(JournalEntryRow.shared.is_(True))
+            if actor.care_of is not None:
+                q = q.where(JournalEntryRow.patient_id.in_(sorted(actor.care_of)))
         with OrmSession(self.engine) as s:
             rows = s.execute(q.order_by(JournalEntryRow.updated_at.desc()).limit(limit))
             return [(i, body[:200]) for i, body in rows]

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapdesk.domain import time_text
-from kapdesk.domain.access import Actor
+from kapdesk.domain.access import AccessDenied, Actor
 from kapdesk.domain.journal import CHECKIN_SCALES, EntryView
 from kapdesk.domain.questionnaires import INSTRUMENTS
 from kapdesk.storage.journal.questionnaires import SafetyFlag, ScorePoint
@@ -277,6 +277,7 @@ class JournalReviewWindow(QMainWindow):
         v = QVBoxLayout(w)
         v.setContentsMargins(0, 0, 0, 0)
         self.patient_title = QLabel("")
+        self.patient_title.setWordWrap(True)
         theme.set_role(self.patient_title, "heading")
         self.latest_scores = QLabel("")
         theme.set_role(self.latest_scores, "muted")
@@ -412,8 +413,18 @@ class JournalReviewWindow(QMainWindow):
         self.refresh()
 
     def _open_flagged_patient(self) -> None:
-        if self.open_flags:
-            self.show_patient(self.open_flags[0].patient_id)
+        """A flag reaches every clinician; its journal opens for the patient's care team
+        (anyone else is told how to join, which is audited)."""
+        if not self.open_flags:
+            return
+        flag = self.open_flags[0]
+        try:
+            self.show_patient(flag.patient_id)
+        except AccessDenied:
+            self.patient_title.setText(
+                f"{flag.patient_name} is not in your care team: their journal opens for"
+                " the therapists in it. Add yourself in the patient dialog if you take over."
+            )
 
 
 def _first_line(text: str | None) -> str:

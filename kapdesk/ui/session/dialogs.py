@@ -183,8 +183,12 @@ class NewSessionDialog(ActionDialog):
         self.patient.setMinimumWidth(320)
         new_patient = QPushButton("New patient\u2026")
         new_patient.clicked.connect(self.create_patient)
+        self.edit_patient_button = QPushButton("Edit\u2026")
+        self.edit_patient_button.setToolTip("The patient's record and care team")
+        self.edit_patient_button.clicked.connect(self.edit_patient)
         row = QHBoxLayout()
         row.addWidget(self.patient, 1)
+        row.addWidget(self.edit_patient_button)
         row.addWidget(new_patient)
         form.addRow("Patient", row)
         self.protocol = QComboBox()
@@ -243,6 +247,18 @@ class NewSessionDialog(ActionDialog):
 
     def create_patient(self) -> PatientDialog:
         dialog = PatientDialog(self.runtime.patients, parent=self)
+        dialog.accepted.connect(lambda: self._created(dialog))
+        dialog.open()
+        return dialog
+
+    def edit_patient(self) -> PatientDialog | None:
+        """The selected patient's record (opening it is audited) and care team."""
+        chosen = self.patient.currentData()
+        if chosen is None or chosen.id is None:
+            return None
+        dialog = PatientDialog(
+            self.runtime.patients, self.runtime.patients.get(chosen.id), parent=self
+        )
         dialog.accepted.connect(lambda: self._created(dialog))
         dialog.open()
         return dialog

@@ -1,4 +1,5 @@
-"""The patient record: name or pseudonym, date of birth, weight, baseline vitals, notes.
+"""The patient record: name or pseudonym, date of birth, weight, baseline vitals, notes,
+and the care team (the therapists who read the patient's shared journal entries).
 
 Kept to what a dosing session needs. Empty numbers mean "not recorded" (0 in a spin box
 shows as a dash), never a value of zero. Saving goes through the recorder's writer
@@ -9,18 +10,22 @@ from __future__ import annotations
 
 from datetime import date
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from kapdesk.domain.access import Role
 from kapdesk.domain.patients import Patient
 from kapdesk.storage.patients import PatientDirectory
 from kapdesk.ui.common.theme import set_role, styled_label
@@ -80,6 +85,11 @@ class PatientDialog(QDialog):
         form.addRow("Allergies", self.allergies)
         form.addRow("Medications", self.medications)
         form.addRow("Notes", self.notes)
+        self.care_team = self._care_team_list(patient)
+        form.addRow("Care team", self.care_team)
+        hint = styled_label("Ticked therapists read the entries the patient shares.", "muted")
+        hint.setWordWrap(True)
+        form.addRow("", hint)
         self.error = styled_label("", "error")
         set_role(self.error, "error")
         self.error.setWordWrap(True)
@@ -92,6 +102,37 @@ class PatientDialog(QDialog):
         lay.addWidget(buttons)
         if patient is not None:
             self._fill(patient)
+
+    def _care_team_list(self, patient: Patient | None) -> QListWidget:
+        """A tick per therapist account: ticked ones read the shared journal entries. A
+        new patient starts with the signed-in therapist ticked (they join anyway)."""
+        box = QListWidget()
+        box.setToolTip("Therapists in the care team read the patient's shared journal entries")
+        members = set(self.patients.care_team(patient.id)) if patient and patient.id else set()
+        if patient is None:
+            actor = self.patients.who() if self.patients.who else None
+            if actor is not None and actor.has(Role.THERAPIST):
+                members.add(actor.who)
+        for username, name in self.patients.therapists():
+            item = QListWidgetItem(f"{name} ({username})")
+            item.setData(Qt.ItemDataRole.UserRole, username)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            checked = username in members
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            box.addItem(item)
+        rows = min(max(box.count(), 1), 3)  # three at most; more scroll
+        row_h = box.sizeHintForRow(0) if box.count() else box.fontMetrics().height() + 12
+        box.setFixedHeight(rows * row_h + 2 * box.frameWidth() + 4)
+        return box
+
+    def care_team_members(self) -> list[str]:
+        """The ticked usernames."""
+        out = []
+        for i in range(self.care_team.count()):
+            item = self.care_team.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(str(item.data(Qt.ItemDataRole.UserRole)))
+        return out
 
     def _fill(self, p: Patient) -> None:
         self.name.setText(p.display_name)
@@ -135,6 +176,8 @@ class PatientDialog(QDialog):
                 self.patients.add(patient)
             else:
                 self.patients.update(patient)
+            if patient.id is not None and self.care_team.count():
+                self.patients.set_care_team(patient.id, self.care_team_members())
         except ValueError as e:
             self.error.setText(str(e))
             return
