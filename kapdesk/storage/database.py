@@ -189,7 +189,13 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except Exception as exc:
-        raise DatabaseError(f"cannot upgrade database {engine.url!r}: {exc}") from exc
+        hint = ""
+        if any(s in str(exc) for s in ("permission denied", "must be owner")):
+            hint = (
+                " (this role may not change the schema: its owner upgrades it with"
+                " `kapdesk database migrate --database-url OWNER_URL`, docs/postgresql.md)"
+            )
+        raise DatabaseError(f"cannot upgrade database {engine.url!r}: {exc}{hint}") from exc
 
 
 def _clear_interrupted_creation(conn: Connection) -> None:
