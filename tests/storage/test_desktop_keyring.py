@@ -34,7 +34,8 @@ STEPS = {
         from kapdesk.storage.database import open_database
         engine = open_database(URL)  # nothing given: the keyring's key
         with engine.connect() as c:
-            print("opened, revision", c.execute(text("SELECT version_num FROM alembic_version")).scalar())
+            version = c.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            print("opened, revision", version)
         engine.dispose()
     """,
     "forget": """
