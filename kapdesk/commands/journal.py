@@ -77,8 +77,9 @@ def run_export(args: argparse.Namespace) -> int:
         # the patient's complete copy holds their private entries: only the patient reads
         # those, and a patient does not sign in on the command line
         print(
-            "kapdesk: the patient's own complete copy is made by the patient, in patient"
-            " mode (it holds their private entries); staff export what they may read",
+            "kapdesk: a patient's complete journal holds their private entries, which only"
+            " the patient reads (in patient mode), never the command line; staff export"
+            " what they may read (without --for patient)",
             file=sys.stderr,
         )
         return 2
