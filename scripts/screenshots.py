@@ -87,6 +87,17 @@ def main(out: Path) -> None:
             shoot(dialog, out, f"discharge-1280x720-{name}", None)
     if dialog is not None:
         dialog.close()
+    # the patient record with its care team (who reads the shared journal entries)
+    from kapdesk.ui.session.patient_dialog import PatientDialog
+
+    pid = rt.controller.session.patient_id if rt.controller.session else None
+    if pid is not None:
+        record = PatientDialog(rt.patients, rt.patients.get(pid))
+        record.show()
+        for name in ("dim", "dark", "day"):
+            theme.apply(app, theme.THEMES[name])
+            shoot(record, out, f"patient-record-1280x720-{name}", None)
+        record.close()
     summary = SessionSummaryView.for_controller(rt.controller)
     summary.show()
     for name in ("dim", "dark", "day"):

@@ -141,6 +141,9 @@ class MainWindow(QMainWindow):
             self.music.play()  # the demo session has its music, on its timeline
         self.devices_panel: DevicesPanel | None = None
         self.journal_windows: list[QMainWindow] = []
+        #: whose the open journal and admin windows are (another person signing in
+        #: closes them: they were opened with the previous person's access)
+        self._windows_owner: str | None = None
         self.patient_mode: PatientJournalWindow | None = None
         self._hidden_for_patient: list[QWidget] = []
         self.pin_setup: SetPinDialog | None = None
@@ -294,10 +297,13 @@ class MainWindow(QMainWindow):
         admin = actor is not None and can_manage_accounts(actor)
         self.accounts_action.setEnabled(admin)
         self.audit_action.setEnabled(actor is not None and can_review_audit(actor))
-        if restricted:
+        owner = None if actor is None else actor.who
+        if restricted or owner != self._windows_owner:
             for win in [*self.journal_windows, *self.admin_windows]:
                 if win is not self.patient_mode:
                     win.close()
+        self._windows_owner = owner
+        if restricted:
             self.admin_windows = [w for w in self.admin_windows if w.isVisible()]
             if self.devices_panel is not None:
                 self.devices_panel.hide()

@@ -96,7 +96,11 @@ def test_the_patient_dialog_keeps_the_care_team_and_the_review_follows_it(
     assert [(e.user, e.detail["member"]) for e in left] == [("tess", "theo")]
     new.reject()
 
-    rt.desk.sign_in("theo", PASSWORD)
+    win.open_journal_review()
+    tess_review = win.journal_windows[-1]
+    assert tess_review.isVisible()
+    rt.desk.sign_in("theo", PASSWORD)  # another person: tess's window must not stay open
+    qtbot.waitUntil(lambda: not tess_review.isVisible(), timeout=2000)
     win.open_journal_review()
     review = win.journal_windows[-1]
     review.refresh()
