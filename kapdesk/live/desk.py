@@ -113,6 +113,7 @@ class Desk:
             if actor is None or actor.care_of is None or actor.username not in usernames:
                 return
             self._actor = self.accounts.with_care(actor)
+        self._changed()  # the screens holding the actor (journal review) take the new one
 
     def sign_in(self, username: str, password: str) -> Actor:
         """Sign a staff member in (``SignInRefused`` says why not). From the lock screen a

@@ -302,6 +302,10 @@ class MainWindow(QMainWindow):
             for win in [*self.journal_windows, *self.admin_windows]:
                 if win is not self.patient_mode:
                     win.close()
+        elif actor is not None:  # the same person, their care team perhaps changed
+            for win in self.journal_windows:
+                if isinstance(win, JournalReviewWindow) and win.actor.care_of != actor.care_of:
+                    win.use_actor(actor)
         self._windows_owner = owner
         if restricted:
             self.admin_windows = [w for w in self.admin_windows if w.isVisible()]

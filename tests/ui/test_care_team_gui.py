@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from kapdesk.app import build_main_window
 from kapdesk.domain.access import Actor, Role
 from kapdesk.domain.audit import AuditAction
+from kapdesk.domain.patients import Patient
 from kapdesk.live.runtime import Runtime
 from kapdesk.storage.audit import AuditFilter
 from kapdesk.storage.database import open_database
@@ -116,3 +117,25 @@ def test_the_patient_dialog_keeps_the_care_team_and_the_review_follows_it(
     review.refresh()
     assert review.patient_list.count() == 1 and review.new_list.count() == 1
     review.close()
+
+
+def test_an_open_review_drops_a_patient_the_moment_its_reader_leaves_the_care_team(
+    qtbot: QtBot, clinic
+) -> None:
+    rt, win = clinic
+    tess = rt.desk.current()
+    patient = rt.patients.add(Patient("Sam"))
+    me = Actor.patient(patient.id)
+    entry = rt.journal.create_entry(me, patient.id, shared=True)
+    rt.journal.autosave(me, entry.id, "words only the care team reads")
+    rt.journal.save(me, entry.id)
+    win.open_journal_review()
+    review = win.journal_windows[-1]
+    review.show_patient(patient.id)
+    review.open_entry(entry.id)
+    assert "care team reads" in review.reader.toPlainText()
+    admin = rt.accounts.sign_in("ada", PASSWORD)
+    rt.care_teams.leave(admin, patient.id, tess.username)
+    qtbot.waitUntil(lambda: review.reader.toPlainText() == "", timeout=2000)
+    assert review.isVisible() and review.patient_list.count() == 0
+    assert review.entry_list.count() == 0 and review.actor.care_of == frozenset()

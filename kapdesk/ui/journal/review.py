@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapdesk.domain import time_text
-from kapdesk.domain.access import AccessDenied, Actor
+from kapdesk.domain.access import AccessDenied, Actor, can_see_patient
 from kapdesk.domain.journal import CHECKIN_SCALES, EntryView
 from kapdesk.domain.questionnaires import INSTRUMENTS
 from kapdesk.storage.journal.questionnaires import SafetyFlag, ScorePoint
@@ -326,6 +326,22 @@ class JournalReviewWindow(QMainWindow):
             item = _item(name, pid)
             self.patient_list.addItem(item)
             item.setSelected(pid == selected)
+
+    def use_actor(self, actor: Actor) -> None:
+        """The reader's access changed (their care team): what they may no longer read
+        leaves the screen at once."""
+        self.actor = actor
+        if self.patient_id is not None and not can_see_patient(actor, self.patient_id):
+            self.patient_id = None
+            self.patient_title.setText("")
+            self.latest_scores.setText("")
+            self.entry_list.clear()
+            self.reader.clear()
+            self._entry_html = ""
+            self.current = None
+        self._hits = [h for h in self._hits if can_see_patient(actor, h.entry.patient_id)]
+        self._render_hits()
+        self.refresh()
 
     def show_patient(self, patient_id: int) -> None:
         self.patient_id = patient_id
