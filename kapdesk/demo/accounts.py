@@ -69,6 +69,7 @@ def ensure_demo_accounts(accounts: AccountStore) -> tuple[DemoAccount, ...]:
 def join_demo_care_team(care: CareTeams, patient_id: int | None) -> None:
     """The demo's therapists care for the demo's patient, so signing in as one of them
     shows its journal (the demo script itself has no account and joins nothing)."""
-    present = [u for u in DEMO_THERAPISTS if u in care.usernames()]
+    accounts = care.usernames()
+    present = [u for u in DEMO_THERAPISTS if u in accounts]
     if patient_id is not None and present:
         care.set_members(SCRIPT_ACTOR, patient_id, add=present, why="demo patient")
